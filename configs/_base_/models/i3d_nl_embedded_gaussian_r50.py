@@ -1,0 +1,2 @@
+_base_ = './i3d_nl_dot_product_r50.py'
+model = dict(backbone=dict(non_local_cfg=dict(mode='embedded_gaussian')))

@@ -1,0 +1,1 @@
+"""Datasets, samplers and transforms (filled by the data-pipeline work)."""

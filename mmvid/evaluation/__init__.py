@@ -1,0 +1,1 @@
+"""Metrics (filled by the tools work)."""

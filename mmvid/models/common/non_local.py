@@ -1,0 +1,165 @@
+"""Non-local block for video (Wang et al., CVPR 2018) with an SDPA fast path.
+
+Parameters, their names (``g.0.conv``, ``theta.conv``, ``phi.0.conv``,
+``conv_out.conv``, ``conv_out.bn``) and their initialisation come from mmcv's
+``NonLocal3d``, which this class extends, so mmaction2 checkpoints load
+unchanged. Only the attention step is new:
+
+- ``embedded_gaussian`` / ``gaussian``: ``softmax(q k^T * s) v`` runs through
+  ``torch.nn.functional.scaled_dot_product_attention``, which never
+  materialises the ``[N, P, P']`` weight matrix on its fused kernels.
+- ``dot_product``: ``(q k^T / P') v`` is computed as ``q (k^T v) / P'``
+  whenever that needs fewer multiply-adds.
+- ``concatenation``: the explicit formula (no fused form exists).
+
+``attention='matmul'`` selects mmcv's explicit N x N formula for every mode.
+"""
+from typing import Optional
+
+import torch
+import torch.nn.functional as F
+from mmcv.cnn import NonLocal3d as _MMCVNonLocal3d
+
+from mmvid.registry import MODELS
+
+from .._layer_cfg import default_conv_cfg
+
+MODES = ('embedded_gaussian', 'gaussian', 'dot_product', 'concatenation')
+ATTENTIONS = ('sdpa', 'matmul')
+
+
+def reassociate_is_cheaper(num_queries: int, num_keys: int, key_dim: int,
+                           value_dim: int) -> bool:
+    """Whether ``q (k^T v)`` costs fewer multiply-adds than ``(q k^T) v``.
+
+    ``(q k^T) v`` costs ``P P' (C_k + C_v)``; ``q (k^T v)`` costs
+    ``C_k C_v (P + P')``.
+    """
+    explicit = num_queries * num_keys * (key_dim + value_dim)
+    reassociated = key_dim * value_dim * (num_queries + num_keys)
+    return reassociated < explicit
+
+
+@MODELS.register_module()
+class NonLocal3d(_MMCVNonLocal3d):
+    """Non-local block on ``[N, C, T, H, W]`` features, output ``x + W_z(y)``.
+
+    Args:
+        in_channels: Channels ``C`` of the input.
+        sub_sample: Max-pool ``g`` and ``phi`` by 1x2x2 (after their convs,
+            as mmcv does), so keys and values have ``P' = T*H/2*W/2``
+            positions.
+        reduction: ``C' = max(C // reduction, 1)`` channels inside the block.
+        use_scale: ``embedded_gaussian`` only: scale logits by ``C'^-1/2``.
+        conv_cfg: Convolution config (``Conv3d``).
+        norm_cfg: Norm of ``conv_out`` (e.g. ``dict(type='BN3d')``), or None.
+        mode: One of ``'embedded_gaussian'``, ``'gaussian'``,
+            ``'dot_product'``, ``'concatenation'``.
+        attention: ``'sdpa'`` (fast, default) or ``'matmul'`` (explicit).
+        std: Std of the normal init of the ``g``/``theta``/``phi`` convs.
+        zeros_init: Zero ``conv_out``'s norm (or conv) so the block starts as
+            the identity.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 sub_sample: bool = False,
+                 reduction: int = 2,
+                 use_scale: bool = True,
+                 conv_cfg: Optional[dict] = None,
+                 norm_cfg: Optional[dict] = None,
+                 mode: str = 'embedded_gaussian',
+                 attention: str = 'sdpa',
+                 std: float = 0.01,
+                 zeros_init: bool = True) -> None:
+        if mode not in MODES:
+            raise ValueError(f'non_local_cfg.mode must be one of {MODES}, '
+                             f'got {mode!r}')
+        if attention not in ATTENTIONS:
+            raise ValueError(f'non_local_cfg.attention must be one of '
+                             f'{ATTENTIONS}, got {attention!r}')
+        if not isinstance(reduction, int) or reduction < 1:
+            raise ValueError('non_local_cfg.reduction must be a positive int, '
+                             f'got {reduction!r}')
+        super().__init__(
+            in_channels,
+            sub_sample=sub_sample,
+            conv_cfg=conv_cfg or default_conv_cfg(),
+            reduction=reduction,
+            use_scale=use_scale,
+            norm_cfg=norm_cfg,
+            mode=mode,
+            std=std,
+            zeros_init=zeros_init)
+        self.attention = attention
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``x``: ``[N, C, T, H, W]`` (any memory format) -> same shape."""
+        n = x.size(0)
+        g_x = self.g(x).flatten(2).transpose(1, 2)  # [N, P', C']
+        if self.mode == 'gaussian':
+            keys = self.phi(x) if self.sub_sample else x
+            theta_x = x.flatten(2).transpose(1, 2)  # [N, P, C]
+            phi_x = keys.flatten(2).transpose(1, 2)  # [N, P', C]
+        else:
+            theta_x = self.theta(x).flatten(2).transpose(1, 2)  # [N, P, C']
+            phi_x = self.phi(x).flatten(2).transpose(1, 2)  # [N, P', C']
+        y = self.attend(theta_x, phi_x, g_x)  # [N, P, C']
+        # [N, P, C'] -> [N, C', T, H, W]
+        y = y.transpose(1, 2).reshape(n, self.inter_channels, *x.shape[2:])
+        return x + self.conv_out(y)
+
+    def concatenation(self, theta_x: torch.Tensor,
+                      phi_x: torch.Tensor) -> torch.Tensor:
+        """mmcv's concatenation weights ``ReLU(w [theta_i; phi_j]) / P'``.
+
+        mmcv divides the output of ``concat_project``'s in-place ReLU in
+        place, which makes backward fail; this divides out of place.
+
+        Args:
+            theta_x: ``[N, C', P, 1]``.
+            phi_x: ``[N, C', 1, P']``.
+
+        Returns:
+            ``[N, P, P']``.
+        """
+        num_queries, num_keys = theta_x.size(2), phi_x.size(3)
+        pairs = torch.cat([
+            theta_x.expand(-1, -1, -1, num_keys),
+            phi_x.expand(-1, -1, num_queries, -1)
+        ], dim=1)  # [N, 2C', P, P']
+        return self.concat_project(pairs).squeeze(1) / num_keys
+
+    def attend(self, theta_x: torch.Tensor, phi_x: torch.Tensor,
+               g_x: torch.Tensor) -> torch.Tensor:
+        """Pairwise weights applied to values.
+
+        Args:
+            theta_x: Queries ``[N, P, C_k]``.
+            phi_x: Keys ``[N, P', C_k]``.
+            g_x: Values ``[N, P', C_v]``.
+
+        Returns:
+            ``[N, P, C_v]``.
+        """
+        if self.mode == 'concatenation':
+            weight = self.concatenation(
+                theta_x.transpose(1, 2).unsqueeze(-1),  # [N, C', P, 1]
+                phi_x.transpose(1, 2).unsqueeze(2))  # [N, C', 1, P']
+            return torch.matmul(weight, g_x)
+        if self.attention == 'matmul':
+            weight = getattr(self, self.mode)(theta_x, phi_x.transpose(1, 2))
+            return torch.matmul(weight, g_x)
+        if self.mode == 'dot_product':
+            num_keys = phi_x.shape[1]
+            if reassociate_is_cheaper(theta_x.shape[1], num_keys,
+                                      theta_x.shape[2], g_x.shape[2]):
+                context = torch.matmul(phi_x.transpose(1, 2), g_x)  # [C_k,C_v]
+                return torch.matmul(theta_x, context) / num_keys
+            weight = torch.matmul(theta_x, phi_x.transpose(1, 2)) / num_keys
+            return torch.matmul(weight, g_x)
+        scale = 1.0
+        if self.mode == 'embedded_gaussian' and self.use_scale:
+            scale = theta_x.shape[-1]**-0.5
+        return F.scaled_dot_product_attention(
+            theta_x, phi_x, g_x, scale=scale)

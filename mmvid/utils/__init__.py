@@ -1,0 +1,4 @@
+"""Helpers shared across mmvid."""
+from .setup_env import register_all_modules
+
+__all__ = ['register_all_modules']
