@@ -18,6 +18,7 @@ from mmcv.cnn import ConvModule
 from mmengine.logging import print_log
 
 from mmvid.utils.checkpoint import CheckpointError
+from mmvid.utils.checkpoint.errors import abbreviate
 
 BN_KEYS = ('weight', 'bias', 'running_mean', 'running_var',
            'num_batches_tracked')
@@ -93,12 +94,7 @@ def inflate_2d_state_dict(state_dict_2d: Mapping[str, torch.Tensor],
         f'inflated {len(used)} 2D tensors into {len(inflated)} 3D tensors; '
         f'2D keys not used: {report["unused_2d"]}; 3D keys with no 2D '
         f'source ({len(report["missing_3d"])}): '
-        f'{_abbreviate(report["missing_3d"])}',
+        f'{abbreviate(report["missing_3d"], 8)}',
         logger=logger)
     return inflated, report
 
-
-def _abbreviate(keys: List[str], limit: int = 8) -> str:
-    shown = ', '.join(keys[:limit])
-    return shown + (f', ... and {len(keys) - limit} more'
-                    if len(keys) > limit else '')
