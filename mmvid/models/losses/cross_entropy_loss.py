@@ -8,6 +8,14 @@ import torch.nn.functional as F
 from mmvid.registry import MODELS
 
 
+def register_class_weight(module: nn.Module,
+                          class_weight: Optional[Sequence[float]]) -> None:
+    """Store ``class_weight`` as the non-persistent buffer ``class_weight``."""
+    weight = None if class_weight is None else torch.tensor(
+        class_weight, dtype=torch.float32)
+    module.register_buffer('class_weight', weight, persistent=False)
+
+
 @MODELS.register_module()
 class CrossEntropyLoss(nn.Module):
     """``loss_weight * CE(cls_score, label)``.
@@ -29,11 +37,7 @@ class CrossEntropyLoss(nn.Module):
                              f'{label_smoothing!r}')
         self.loss_weight = loss_weight
         self.label_smoothing = label_smoothing
-        self.register_buffer(
-            'class_weight',
-            None if class_weight is None else torch.tensor(
-                class_weight, dtype=torch.float32),
-            persistent=False)
+        register_class_weight(self, class_weight)
 
     def forward(self, cls_score: torch.Tensor,
                 label: torch.Tensor) -> torch.Tensor:
@@ -70,11 +74,7 @@ class BCELossWithLogits(nn.Module):
                  class_weight: Optional[Sequence[float]] = None) -> None:
         super().__init__()
         self.loss_weight = loss_weight
-        self.register_buffer(
-            'class_weight',
-            None if class_weight is None else torch.tensor(
-                class_weight, dtype=torch.float32),
-            persistent=False)
+        register_class_weight(self, class_weight)
 
     def forward(self, cls_score: torch.Tensor,
                 label: torch.Tensor) -> torch.Tensor:
