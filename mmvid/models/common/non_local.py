@@ -8,6 +8,9 @@ unchanged. Only the attention step is new:
 - ``embedded_gaussian`` / ``gaussian``: ``softmax(q k^T * s) v`` runs through
   ``torch.nn.functional.scaled_dot_product_attention``, which never
   materialises the ``[N, P, P']`` weight matrix on its fused kernels.
+  ``gaussian`` has ``C`` key but ``C'`` value channels, which PyTorch's CPU
+  fused kernel does not take; its unfused fallback is slower than the
+  explicit formula, so on CPU ``gaussian`` uses the explicit formula.
 - ``dot_product``: ``(q k^T / P') v`` is computed as ``q (k^T v) / P'``
   whenever that needs fewer multiply-adds.
 - ``concatenation``: the explicit formula (no fused form exists).
@@ -130,6 +133,14 @@ class NonLocal3d(_MMCVNonLocal3d):
         ], dim=1)  # [N, 2C', P, P']
         return self.concat_project(pairs).squeeze(1) / num_keys
 
+    @staticmethod
+    def fused_sdpa_applies(queries: torch.Tensor,
+                           values: torch.Tensor) -> bool:
+        """Whether a fused SDPA kernel can take these widths: the CPU kernel
+        needs equal key and value channels (``gaussian`` has C vs C')."""
+        return queries.device.type != 'cpu' or \
+            queries.shape[-1] == values.shape[-1]
+
     def attend(self, theta_x: torch.Tensor, phi_x: torch.Tensor,
                g_x: torch.Tensor) -> torch.Tensor:
         """Pairwise weights applied to values.
@@ -147,7 +158,8 @@ class NonLocal3d(_MMCVNonLocal3d):
                 theta_x.transpose(1, 2).unsqueeze(-1),  # [N, C', P, 1]
                 phi_x.transpose(1, 2).unsqueeze(2))  # [N, C', 1, P']
             return torch.matmul(weight, g_x)
-        if self.attention == 'matmul':
+        if self.attention == 'matmul' or not self.fused_sdpa_applies(
+                theta_x, g_x):
             weight = getattr(self, self.mode)(theta_x, phi_x.transpose(1, 2))
             return torch.matmul(weight, g_x)
         if self.mode == 'dot_product':
@@ -161,5 +173,8 @@ class NonLocal3d(_MMCVNonLocal3d):
         scale = 1.0
         if self.mode == 'embedded_gaussian' and self.use_scale:
             scale = theta_x.shape[-1]**-0.5
-        return F.scaled_dot_product_attention(
-            theta_x, phi_x, g_x, scale=scale)
+        # Fused SDPA kernels only take 4-D [N, heads, L, E] inputs with a
+        # unit stride on E; 3-D or transposed inputs silently run the math
+        # kernel, which materialises the [N, P, P'] weights.
+        q, k, v = (t.unsqueeze(1).contiguous() for t in (theta_x, phi_x, g_x))
+        return F.scaled_dot_product_attention(q, k, v, scale=scale).squeeze(1)

@@ -10,7 +10,9 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from mmcv.cnn import NonLocal3d as MMCVNonLocal3d
 from torch.overrides import TorchFunctionMode
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from mmvid.models.common import NonLocal3d
 from mmvid.models.common.non_local import reassociate_is_cheaper
@@ -238,7 +240,75 @@ def test_sdpa_matches_matmul(case):
     a, b, rec = forward_both(mode, sub_sample, use_scale, SHAPE)
     assert rel_err(a, b) <= TOL
     uses_sdpa = F.scaled_dot_product_attention in rec.funcs
-    assert uses_sdpa == (mode in ('embedded_gaussian', 'gaussian'))
+    # gaussian's keys have C channels and its values C/2: PyTorch's fused CPU
+    # kernel cannot take that, so on CPU it runs the explicit formula
+    assert uses_sdpa == (mode == 'embedded_gaussian')
+
+
+def test_gaussian_uses_sdpa_when_key_and_value_widths_match():
+    sdpa = NonLocal3d(16, reduction=1, mode='gaussian',
+                      norm_cfg=dict(type='BN3d'), zeros_init=False).eval()
+    matmul = NonLocal3d(16, reduction=1, mode='gaussian', attention='matmul',
+                        norm_cfg=dict(type='BN3d'), zeros_init=False).eval()
+    matmul.load_state_dict(sdpa.state_dict())
+    x = torch.randn(2, 16, 2, 4, 4)
+    with torch.no_grad(), CallRecorder() as rec:
+        a = sdpa(x)
+    assert F.scaled_dot_product_attention in rec.funcs
+    with torch.no_grad():
+        assert rel_err(a, matmul(x)) <= TOL
+
+
+class OutputShapeRecorder(TorchDispatchMode):
+    """Shapes of every tensor any aten op returns (forward and backward)."""
+
+    def __init__(self):
+        super().__init__()
+        self.shapes = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        outs = out if isinstance(out, (tuple, list)) else (out, )
+        self.shapes += [tuple(o.shape) for o in outs
+                        if isinstance(o, torch.Tensor)]
+        return out
+
+
+@pytest.mark.parametrize('attention', ['sdpa', 'matmul'])
+@pytest.mark.parametrize('sub_sample', [False, True])
+def test_embedded_gaussian_sdpa_is_fused(sub_sample, attention):
+    """sdpa never builds the [P, P'] weights (fused kernel), matmul does."""
+    m = build('embedded_gaussian', sub_sample, True, attention)
+    m.train()
+    x = torch.randn(SHAPE, requires_grad=True)
+    num_q = SHAPE[2] * SHAPE[3] * SHAPE[4]
+    num_k = num_q // 4 if sub_sample else num_q
+    with OutputShapeRecorder() as rec:
+        m(x).backward(torch.randn(SHAPE))
+    pairwise = [
+        s for s in rec.shapes
+        if len(s) >= 2 and {s[-2], s[-1]} == {num_q, num_k}
+    ]
+    assert bool(pairwise) is (attention == 'matmul'), pairwise
+
+
+@pytest.mark.parametrize('attention', ['sdpa', 'matmul'])
+@pytest.mark.parametrize('case', cases(), ids=case_id)
+def test_matches_mmcv_forward(case, attention):
+    """Same state dict, same output as mmcv's NonLocal3d (eval, forward)."""
+    mode, sub_sample, use_scale = case
+    m = build(mode, sub_sample, use_scale, attention)
+    ref = MMCVNonLocal3d(
+        16,
+        sub_sample=sub_sample,
+        use_scale=use_scale,
+        norm_cfg=dict(type='BN3d'),
+        mode=mode)
+    ref.load_state_dict(m.state_dict(), strict=True)
+    ref.eval()
+    x = torch.randn(SHAPE)
+    with torch.no_grad():
+        assert rel_err(m(x), ref(x)) <= TOL
 
 
 # (shape, sub_sample, expected reassociate_is_cheaper(P, P', C', C'))
