@@ -1,0 +1,83 @@
+"""``AccMetric``: accuracy metrics over a dataset, for mmengine's evaluator."""
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+from mmengine.evaluator import BaseMetric
+
+from mmvid.registry import METRICS
+
+from ..functional import (mean_average_precision, mean_class_accuracy,
+                          top_k_accuracy)
+
+METRIC_NAMES = ('top_k_accuracy', 'mean_class_accuracy',
+                'mean_average_precision')
+
+
+@METRICS.register_module()
+class AccMetric(BaseMetric):
+    """Top-k accuracy, mean class accuracy and mAP of the predicted scores.
+
+    Result keys use mmaction2 0.x's names: ``top1_acc``, ``top5_acc``,
+    ``mean_class_accuracy``, ``mean_average_precision`` (prefixed
+    ``PREFIX/`` when ``prefix`` is given).
+
+    Args:
+        metric_list: Any of ``METRIC_NAMES``.
+        topk: The ``k`` of ``top_k_accuracy``.
+        collect_device: ``'cpu'`` or ``'gpu'`` (distributed collection).
+        prefix: Prefix of the result keys, or None.
+    """
+
+    def __init__(self,
+                 metric_list: Sequence[str] = ('top_k_accuracy',
+                                               'mean_class_accuracy'),
+                 topk: Sequence[int] = (1, 5),
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        metric_list = (metric_list, ) if isinstance(metric_list, str) else \
+            tuple(metric_list)
+        unknown = sorted(set(metric_list) - set(METRIC_NAMES))
+        if unknown or not metric_list:
+            raise ValueError(f'metric_list must name some of {METRIC_NAMES}, '
+                             f'got {list(metric_list)}')
+        if any(not isinstance(k, int) or k < 1 for k in topk):
+            raise ValueError(f'topk must hold positive ints, got {topk!r}')
+        self.metric_list = metric_list
+        self.topk = tuple(topk)
+
+    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        """Keep each video's ``pred_score`` ``[K]`` and ``gt_label``."""
+        for sample in data_samples:
+            score = sample['pred_score']
+            if score.dim() != 1:
+                raise ValueError(
+                    'AccMetric needs one averaged score vector per video, '
+                    f'got pred_score of shape {tuple(score.shape)}; set '
+                    "average_clips to 'prob' or 'score'")
+            self.results.append(
+                dict(score=score.float().cpu().numpy(),
+                     label=sample['gt_label'].cpu().numpy()))
+
+    def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        scores = np.stack([r['score'] for r in results])
+        labels = [r['label'] for r in results]
+        metrics = {}
+        if 'mean_average_precision' in self.metric_list:
+            metrics['mean_average_precision'] = mean_average_precision(
+                scores, np.stack(labels))
+        single = [m for m in self.metric_list if m != 'mean_average_precision']
+        if single:
+            if any(label.shape != (1, ) for label in labels):
+                raise ValueError(f'{single} need one class label per video; '
+                                 'use mean_average_precision for multi-label')
+            labels = np.concatenate(labels)
+            if 'top_k_accuracy' in self.metric_list:
+                for k, acc in top_k_accuracy(scores, labels,
+                                             self.topk).items():
+                    metrics[f'top{k}_acc'] = acc
+            if 'mean_class_accuracy' in self.metric_list:
+                metrics['mean_class_accuracy'] = mean_class_accuracy(
+                    scores, labels)
+        return metrics
+
