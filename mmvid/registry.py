@@ -10,7 +10,8 @@ a name is looked up, so ``MODELS.build(dict(type='ResNet3d', ...))`` works
 without importing ``mmvid.models`` first. Every location is a real package
 (``tests/test_registry.py`` imports them all).
 
-A failed lookup raises ``KeyError`` naming the registry and the closest
+``REGISTRY.build(cfg)`` always builds in scope ``mmvid`` (mmengine's own
+``build`` follows the current default scope). A failed lookup raises ``KeyError`` naming the registry and the closest
 registered names, instead of mmengine's bare "not in the registry".
 """
 import difflib
@@ -58,6 +59,15 @@ class Registry(MMEngineRegistry):
             raise KeyError(self.missing_key_message(key))
         return obj
 
+    def build(self, cfg: dict, *args, **kwargs) -> Any:
+        """Build in this registry's scope, whatever the current default
+        scope (mmengine switches to the current one otherwise, so a Runner
+        left with ``default_scope='mmengine'`` would hide mmvid's names)."""
+        if isinstance(cfg, dict) and '_scope_' not in cfg:
+            cfg = type(cfg)(cfg)
+            cfg['_scope_'] = self.scope
+        return super().build(cfg, *args, **kwargs)
+
     def __contains__(self, key: str) -> bool:
         try:
             return super().get(key) is not None
@@ -99,7 +109,7 @@ OPTIM_WRAPPER_CONSTRUCTORS = _child('optimizer wrapper constructor',
 PARAM_SCHEDULERS = _child('parameter scheduler', MMENGINE_PARAM_SCHEDULERS)
 HOOKS = _child('hook', MMENGINE_HOOKS, ['mmvid.engine'])
 LOG_PROCESSORS = _child('log_processor', MMENGINE_LOG_PROCESSORS)
-FUNCTIONS = _child('function', MMENGINE_FUNCTIONS)
+FUNCTIONS = _child('function', MMENGINE_FUNCTIONS, ['mmvid.datasets'])
 
 # Data: datasets, samplers and transforms (mmvid.datasets).
 DATASETS = _child('dataset', MMENGINE_DATASETS, ['mmvid.datasets'])

@@ -61,3 +61,12 @@ def test_unknown_argument_names_class():
     with pytest.raises(TypeError, match='ResNet3d.*unexpected keyword '
                        "argument 'depht'"):
         MODELS.build(dict(type='ResNet3d', depht=50))
+
+
+def test_build_ignores_a_foreign_current_default_scope():
+    """mmengine's build follows the current default scope; mmvid's
+    registries always build in scope mmvid."""
+    with DefaultScope.overwrite_default_scope('mmengine'):
+        head = MODELS.build(dict(type='I3DHead', num_classes=3,
+                                 in_channels=8))
+    assert type(head).__name__ == 'I3DHead'

@@ -1,4 +1,4 @@
-"""mmvid's training-loop parts for mmengine.
+"""mmvid's training-loop parts for mmengine: hooks, and safe resuming.
 
 Importing this package calls
 :func:`mmvid.utils.checkpoint.register_safe_globals`. From torch 2.6 on,
@@ -11,6 +11,8 @@ references anything else (``os.system``, say) is still refused.
 """
 from mmvid.utils.checkpoint import register_safe_globals
 
+from .hooks import SkippedSamplesHook
+
 register_safe_globals()
 
-__all__: list = []
+__all__ = ['SkippedSamplesHook']

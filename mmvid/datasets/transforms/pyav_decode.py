@@ -1,0 +1,243 @@
+"""Video decoding with PyAV (optional): ``PyAVInit`` opens the file,
+``PyAVDecode`` reads the sampled frames.
+
+PyAV (``pip install av``) is imported when a transform is built; without it
+this module still imports and building ``PyAVInit`` raises an
+``ImportError`` saying what to install.
+
+Threads: the decoder uses slice threading with ``num_threads`` threads.
+Frame threading (PyAV's ``'AUTO'``) can deadlock when a clip is decoded only
+partly, which is what ``PyAVDecode`` does.
+"""
+from fractions import Fraction
+from typing import Any, Iterable, List, Optional
+
+import numpy as np
+
+from mmvid.registry import TRANSFORMS
+from ..errors import BadSampleError
+from .base import VideoTransform
+from .decode_utils import (check_int_arg, check_video_file, frames_in_order,
+                           one_line, set_frame_outputs, unique_frame_inds)
+
+BACKEND = 'PyAV'
+PYAV_MODES = ('accurate', 'efficient')
+
+
+def _import_av() -> Any:
+    try:
+        import av
+    except ImportError as error:
+        raise ImportError('PyAVInit / PyAVDecode need PyAV: pip install av'
+                          ) from error
+    return av
+
+
+def _open(av: Any, path: str, num_threads: int) -> Any:
+    """The open container, its first video stream set to slice threading."""
+    try:
+        container = av.open(path)
+    except Exception as error:  # av.FFmpegError, OSError, ValueError
+        raise BadSampleError(f'PyAV could not open {path} as a video: '
+                             f'{one_line(error)}') from error
+    if not container.streams.video:
+        container.close()
+        raise BadSampleError(f'{path} has no video stream ({BACKEND})')
+    stream = container.streams.video[0]
+    if stream.codec_context is None:  # e.g. a corrupt codec header
+        container.close()
+        raise BadSampleError(
+            f'{path} has no decodable video stream (PyAV found no codec)')
+    stream.thread_type = 'SLICE'
+    stream.codec_context.thread_count = num_threads
+    return container
+
+
+def _count_packets(container: Any, path: str) -> int:
+    """Frames of a container whose header has no frame count (Matroska,
+    WebM): its non-empty video packets, read without decoding."""
+    stream = container.streams.video[0]
+    try:
+        return sum(1 for packet in container.demux(stream) if packet.size)
+    except Exception as error:
+        raise BadSampleError(f'PyAV could not read the packets of {path}: '
+                             f'{one_line(error)}') from error
+
+
+@TRANSFORMS.register_module()
+class PyAVInit(VideoTransform):
+    """Open ``results['filename']`` with ``av.open``.
+
+    Required keys: ``filename``.
+
+    Added keys: ``video_reader`` (the open ``av`` container),
+    ``total_frames`` (int > 0: the stream's frame count, or its packet count
+    where the container has none), ``avg_fps`` (float).
+
+    Args:
+        num_threads: slice-threading threads of the decoder (0: FFmpeg
+            picks, one per core).
+
+    Raises:
+        ImportError: (at construction) PyAV is not installed.
+        BadSampleError: the file is missing or empty, PyAV cannot open it
+            (not a video, truncated), it has no video stream or no frames.
+    """
+    required_keys = ('filename', )
+    added_keys = ('video_reader', 'total_frames', 'avg_fps')
+
+    def __init__(self, num_threads: int = 1):
+        super().__init__()
+        self.num_threads = check_int_arg('num_threads', num_threads)
+        _import_av()
+
+    def transform(self, results: dict) -> dict:
+        av = _import_av()
+        path = results['filename']
+        check_video_file(path, BACKEND)
+        container = _open(av, path, self.num_threads)
+        stream = container.streams.video[0]
+        total_frames = stream.frames
+        if total_frames <= 0:
+            total_frames = _count_packets(container, path)
+            container.close()
+            container = _open(av, path, self.num_threads)
+            stream = container.streams.video[0]
+        if total_frames <= 0:
+            container.close()
+            raise BadSampleError(
+                f'{path} has no decodable frames ({BACKEND})')
+        rate = stream.average_rate or stream.guessed_rate
+        results['video_reader'] = container
+        results['total_frames'] = int(total_frames)
+        results['avg_fps'] = float(rate) if rate else 0.0
+        return results
+
+
+@TRANSFORMS.register_module()
+class PyAVDecode(VideoTransform):
+    """Decode the frames ``results['frame_inds']`` of an open PyAV
+    container, then close it.
+
+    Decodes in stream order, converts (to RGB) only the needed frames, each
+    distinct index once, and stops after the largest index; repeated
+    indices get copies.
+
+    Required keys: ``filename``, ``video_reader``, ``frame_inds``,
+    ``total_frames``.
+
+    Added keys: ``imgs`` (list of ``[H, W, 3]`` uint8 RGB, one per
+    ``frame_inds`` entry, in order), ``original_shape`` and ``img_shape``
+    (``(H, W)``), ``video_reader`` (closed, set to ``None``).
+
+    Args:
+        mode: ``'accurate'`` decodes from the first frame, counting frames:
+            exact for every video. ``'efficient'`` first seeks to the key
+            frame at or before the smallest index and numbers the frames
+            from that key frame's timestamp (``pts * time_base * fps``):
+            exact for constant-frame-rate videos, approximate for variable
+            frame rates; it decodes from the start where a frame has no
+            timestamp or the seek overshoots.
+
+    Raises:
+        BadSampleError: an index is ``>= total_frames``, a frame fails to
+            decode, or the stream ends before a needed frame (truncated
+            file); the message names the file, the frame and PyAV.
+    """
+    required_keys = ('filename', 'video_reader', 'frame_inds', 'total_frames')
+    added_keys = ('imgs', 'original_shape', 'img_shape', 'video_reader')
+
+    def __init__(self, mode: str = 'accurate'):
+        super().__init__()
+        if mode not in PYAV_MODES:
+            raise ValueError(
+                f'mode must be one of {PYAV_MODES}, got {mode!r}')
+        self.mode = mode
+
+    def transform(self, results: dict) -> dict:
+        container = results['video_reader']
+        path = results['filename']
+        if container is None:
+            raise ValueError(
+                f'video_reader of {path} is None (already closed): put a '
+                'PyAVInit before every PyAVDecode')
+        results['video_reader'] = None
+        total_frames = results['total_frames']
+        try:
+            unique, inverse = unique_frame_inds(results['frame_inds'], path,
+                                                BACKEND, total_frames)
+            frames = self._decode(container, unique, path, total_frames)
+        finally:
+            container.close()
+        return set_frame_outputs(results, frames_in_order(frames, inverse))
+
+    def _decode(self, container: Any, unique: np.ndarray, path: str,
+                total_frames: int) -> List[np.ndarray]:
+        stream = container.streams.video[0]
+        first = int(unique[0])
+        if self.mode == 'efficient' and first > 0:
+            frames_iter = iter(container.decode(stream))
+            start = self._seek(container, stream, first, frames_iter, path)
+            if start is not None:
+                return self._collect(start, unique, path, total_frames)
+            container.seek(0)
+        frames_iter = iter(container.decode(stream))
+        return self._collect((0, frames_iter), unique, path, total_frames)
+
+    @staticmethod
+    def _seek(container: Any, stream: Any, index: int, frames_iter: Iterable,
+              path: str) -> Optional[tuple]:
+        """Seek to the key frame at or before ``index``; return
+        ``(its index, an iterator starting with it)``, or ``None`` where
+        its index is unknown or past ``index``."""
+        rate = stream.average_rate or stream.guessed_rate
+        if not rate or not stream.time_base:
+            return None
+        start_pts = stream.start_time or 0
+        target_pts = start_pts + int(Fraction(index) / rate / stream.time_base)
+        try:
+            container.seek(target_pts, stream=stream, backward=True,
+                           any_frame=False)
+            frame = next(frames_iter, None)
+        except Exception as error:
+            raise BadSampleError(
+                f'PyAV could not seek to frame {index} of {path}: '
+                f'{one_line(error)}') from error
+        if frame is None or frame.pts is None:
+            return None
+        first = round((frame.pts - start_pts) * stream.time_base * rate)
+        if first > index or first < 0:
+            return None
+
+        def chained():
+            yield frame
+            yield from frames_iter
+
+        return first, chained()
+
+    @staticmethod
+    def _collect(start: tuple, unique: np.ndarray, path: str,
+                 total_frames: int) -> List[np.ndarray]:
+        """Walk the frames from ``start = (index, iterator)``, converting
+        those in ``unique`` (sorted) and stopping after the last."""
+        position, frames_iter = start
+        wanted = iter(unique.tolist())
+        target = next(wanted)
+        frames = []
+        try:
+            for frame in frames_iter:
+                if position == target:
+                    frames.append(frame.to_ndarray(format='rgb24'))
+                    target = next(wanted, None)
+                    if target is None:
+                        return frames
+                position += 1
+        except Exception as error:  # av.FFmpegError on a corrupt packet
+            raise BadSampleError(
+                f'PyAV could not decode frame {position} of {path} (needed '
+                f'up to frame {int(unique[-1])}): {one_line(error)}'
+            ) from error
+        raise BadSampleError(
+            f'PyAV could not read frame {target} of {path}: the stream ended '
+            f'after {position} frames (the header says {total_frames}): '
+            'truncated or corrupt stream')
