@@ -116,6 +116,11 @@ class RawFrameDecode(VideoTransform):
             with open(path, 'rb') as file:
                 data = file.read()
         except FileNotFoundError as error:
+            folder = osp.dirname(path)
+            if not osp.isdir(folder):
+                raise BadSampleError(
+                    f'no such frame directory: {folder} (needed for {where})'
+                ) from error
             raise BadSampleError(f'missing {where}') from error
         except OSError as error:
             raise BadSampleError(

@@ -119,6 +119,15 @@ def test_missing_frame(tmp_path, backend):
     assert message == f'missing frame 3 ({missing}, backend {backend})'
 
 
+def test_missing_frame_directory(tmp_path):
+    folder = tmp_path / 'no_such_video'
+    with pytest.raises(BadSampleError) as error:
+        RawFrameDecode()(sample(folder, [1, 3]))
+    assert str(error.value) == (
+        f'no such frame directory: {folder} (needed for frame 1 '
+        f'({folder / "img_00001.jpg"}, backend cv2))')
+
+
 @pytest.mark.parametrize('backend', BACKENDS)
 @pytest.mark.parametrize('content', [
     np.random.default_rng(5).bytes(3000),
