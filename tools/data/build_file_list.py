@@ -9,6 +9,7 @@ from mmvid.datasets.preparation import (list_from_kinetics_csv,
                                         list_from_tree, read_label_map,
                                         shuffle_items, split_items,
                                         write_file_list, write_label_map)
+from mmvid.datasets.preparation.cli import fail, make_parser
 
 EPILOG = """examples:
   # root/<class>/<clip>/img_00001.jpg ...; 20% of each class to val
@@ -25,9 +26,7 @@ Kinetics clips are named {youtube_id}_{time_start:06d}_{time_end:06d}.mp4.
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(
-        description=__doc__, epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = make_parser(__doc__, EPILOG)
     p.add_argument('root', help='dataset folder; list paths are relative')
     p.add_argument('--format', default='rawframes',
                    choices=['rawframes', 'videos'])
@@ -49,9 +48,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     if (args.val_ratio is None) != (args.val_out is None):
-        print('error: give --val-ratio and --val-out together',
-              file=sys.stderr)
-        return 1
+        return fail('give --val-ratio and --val-out together')
     classes = read_label_map(args.classes) if args.classes else None
     try:
         if args.csv:
@@ -72,8 +69,7 @@ def main(argv=None) -> int:
             write_file_list(items, path, args.format)
             print(f'{path}: {len(items)} {args.format} entries')
     except (ValueError, FileNotFoundError) as e:
-        print(f'error: {e}', file=sys.stderr)
-        return 1
+        return fail(e)
     if args.label_map_out:
         write_label_map(result.classes, args.label_map_out)
     for path, reason in sorted(result.skipped.items())[:20]:

@@ -8,6 +8,8 @@ import argparse
 import sys
 
 from mmvid.datasets.preparation import build_rawframes
+from mmvid.datasets.preparation.cli import (add_level_arg, make_parser,
+                                             run_batch)
 
 EPILOG = """examples:
   # videos_train/<class>/<clip>.mp4 -> rawframes_train/<class>/<clip>/
@@ -22,14 +24,12 @@ Rerunning the same command resumes (--resume is the default behaviour).
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(
-        description=__doc__, epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = make_parser(__doc__, EPILOG)
     p.add_argument('src_dir', help='video folder')
     p.add_argument('out_dir', help='frame folder root')
     p.add_argument('--task', default='rgb', choices=['rgb'],
                    help='only RGB frames (no optical flow)')
-    p.add_argument('--level', type=int, default=2, choices=[1, 2])
+    add_level_arg(p)
     p.add_argument('--ext', default='mp4', help='video extension')
     p.add_argument('--num-worker', type=int, default=8)
     p.add_argument('--new-short', type=int, help='short side of the frames')
@@ -47,19 +47,15 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        report = build_rawframes(
+    return run_batch(
+        lambda: build_rawframes(
             args.src_dir, args.out_dir, ext=args.ext, level=args.level,
             num_workers=args.num_worker,
             backend='opencv' if args.use_opencv else 'decord',
             new_short=args.new_short, new_width=args.new_width,
             new_height=args.new_height, jpeg_quality=args.jpeg_quality,
-            overwrite=args.overwrite)
-    except (ValueError, FileNotFoundError) as e:
-        print(f'error: {e}', file=sys.stderr)
-        return 1
-    print(report.summary())
-    return 0 if report.ok else 1
+            overwrite=args.overwrite),
+        (ValueError, FileNotFoundError))
 
 
 if __name__ == '__main__':

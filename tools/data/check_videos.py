@@ -9,6 +9,7 @@ import os.path as osp
 import sys
 
 from mmvid.datasets.preparation import check_videos
+from mmvid.datasets.preparation.cli import add_level_arg, fail, make_parser
 from mmvid.datasets.preparation.tree import list_videos
 
 EPILOG = """examples:
@@ -22,14 +23,12 @@ Exit status 1 when a video is broken.
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(
-        description=__doc__, epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = make_parser(__doc__, EPILOG)
     p.add_argument('src', help='video folder, or annotation list (.txt)')
     p.add_argument('--data-prefix', default='',
                    help='folder the list paths are relative to')
     p.add_argument('--ext', default='mp4', help='video extension (folder)')
-    p.add_argument('--level', type=int, default=2, choices=[1, 2])
+    add_level_arg(p)
     p.add_argument('--backend', default='decord', choices=['decord', 'opencv'])
     p.add_argument('--num-worker', type=int, default=1)
     p.add_argument('--out', help='write the broken videos here, one a line')
@@ -46,9 +45,7 @@ def main(argv=None) -> int:
             paths = [osp.join(args.data_prefix, line.split()[0])
                      for line in f if line.strip()]
     else:
-        print(f'error: {args.src} is neither a folder nor a list file',
-              file=sys.stderr)
-        return 1
+        return fail(f'{args.src} is neither a folder nor a list file')
     broken = check_videos(paths, backend=args.backend,
                           num_workers=args.num_worker)
     for problem in broken:

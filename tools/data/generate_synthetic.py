@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from mmvid.datasets.preparation import generate_synthetic_dataset
+from mmvid.datasets.preparation.cli import fail, make_parser
 
 EPILOG = """examples:
   # the demo set: 8 classes x (24 train + 8 val) clips, 32 frames, 128x96
@@ -19,9 +20,7 @@ An existing dataset with the same parameters is reused; --force regenerates.
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(
-        description=__doc__, epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = make_parser(__doc__, EPILOG)
     p.add_argument('out_dir', nargs='?', default='data/synthetic')
     p.add_argument('--num-classes', type=int, default=8)
     p.add_argument('--train-per-class', type=int, default=24)
@@ -54,8 +53,7 @@ def main(argv=None) -> int:
             jpeg_quality=args.jpeg_quality, force=args.force,
             num_workers=args.num_worker)
     except (ValueError, FileExistsError) as e:
-        print(f'error: {e}', file=sys.stderr)
-        return 1
+        return fail(e)
     state = 'reused' if summary['reused'] else \
         f'written in {summary["seconds"]:.1f} s'
     print(f'{summary["out_dir"]}: {len(summary["classes"])} classes, '

@@ -10,6 +10,8 @@ import argparse
 import sys
 
 from mmvid.datasets.preparation import FFmpegNotFoundError, resize_videos
+from mmvid.datasets.preparation.cli import (add_level_arg, make_parser,
+                                             run_batch)
 
 EPILOG = """examples:
   # Kinetics-style folder, short side 256, key frame every 16 frames
@@ -22,12 +24,10 @@ EPILOG = """examples:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(
-        description=__doc__, epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = make_parser(__doc__, EPILOG)
     p.add_argument('src_dir')
     p.add_argument('out_dir')
-    p.add_argument('--level', type=int, default=2, choices=[1, 2])
+    add_level_arg(p)
     p.add_argument('--ext', default='mp4', help='input extension')
     p.add_argument('--out-ext', default='mp4', help='output extension')
     p.add_argument('--short-side', '--scale', type=int, default=256)
@@ -43,18 +43,14 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        report = resize_videos(
+    return run_batch(
+        lambda: resize_videos(
             args.src_dir, args.out_dir, ext=args.ext, level=args.level,
             out_ext=args.out_ext, short_side=args.short_side, gop=args.gop,
             crf=args.crf, preset=args.preset, keep_audio=args.keep_audio,
             num_workers=args.num_worker, ffmpeg=args.ffmpeg,
-            overwrite=args.overwrite)
-    except (FFmpegNotFoundError, ValueError, FileNotFoundError) as e:
-        print(f'error: {e}', file=sys.stderr)
-        return 1
-    print(report.summary())
-    return 0 if report.ok else 1
+            overwrite=args.overwrite),
+        (FFmpegNotFoundError, ValueError, FileNotFoundError))
 
 
 if __name__ == '__main__':

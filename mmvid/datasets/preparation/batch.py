@@ -3,7 +3,8 @@ and collect what was done, skipped and failed."""
 import sys
 from dataclasses import dataclass, field
 from multiprocessing import Pool
-from typing import Callable, Dict, List, Sequence, TypeVar
+from typing import (Callable, Dict, List, Optional, Sequence, Tuple, Type,
+                    TypeVar, Union)
 
 T = TypeVar('T')
 R = TypeVar('R')
@@ -89,3 +90,59 @@ class BatchReport:
         lines += [f'  FAILED {path}: {reason}'
                   for path, reason in sorted(self.failed.items())]
         return '\n'.join(lines)
+
+
+def _run_file_job(task: tuple) -> Tuple[str, str, str]:
+    """One input of :func:`run_file_jobs`: ``(status, rel, reason)``."""
+    job, is_complete, errors, overwrite, job_kwargs, (rel, src, dst) = task
+    if not overwrite and is_complete(dst):
+        return 'skipped', rel, ''
+    try:
+        job(src, dst, **job_kwargs)
+    except errors as e:
+        return 'failed', rel, str(e)
+    return 'done', rel, ''
+
+
+def run_file_jobs(job: Callable[..., object],
+                  paths: Sequence[Tuple[str, str, str]],
+                  is_complete: Callable[[str], bool],
+                  errors: Union[Type[Exception], Tuple[Type[Exception], ...]],
+                  overwrite: bool = False,
+                  job_kwargs: Optional[dict] = None,
+                  num_workers: int = 1,
+                  progress: bool = True) -> BatchReport:
+    """Run ``job(src, dst, **job_kwargs)`` for each ``(rel, src, dst)`` of
+    ``paths`` (a folder-level batch: one output per input file) and report
+    each input by its name ``rel``.
+
+    An input is 'skipped' when its output is complete already
+    (``is_complete(dst)``) unless ``overwrite``; 'failed', with the error's
+    text as the reason, when ``job`` raises one of ``errors`` (the batch goes
+    on); 'done' otherwise. Any other exception stops the batch.
+
+    Args:
+        job (callable): Writes ``dst`` from ``src``; a module-level function,
+            as ``is_complete`` (worker processes pickle them).
+        paths (Sequence[tuple]): ``(rel, src, dst)`` per input.
+        is_complete (callable): ``dst -> bool``.
+        errors (type or tuple): The exceptions that fail one input only.
+        overwrite (bool): Run ``job`` for complete outputs too.
+        job_kwargs (dict, optional): Keyword arguments of ``job``.
+        num_workers (int): Worker processes; see :func:`run_tasks`.
+        progress (bool): Show a progress bar.
+
+    Returns:
+        BatchReport: The ``rel`` names done, skipped and failed, in the
+        order of ``paths``.
+    """
+    job_kwargs = job_kwargs or {}
+    results = run_tasks(
+        _run_file_job,
+        [(job, is_complete, errors, overwrite, job_kwargs, path)
+         for path in paths],
+        num_workers=num_workers, progress=progress)
+    report = BatchReport()
+    for status, rel, reason in results:
+        report.add(status, rel, reason)
+    return report

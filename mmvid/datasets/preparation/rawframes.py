@@ -15,7 +15,7 @@ import cv2
 
 from ..errors import BadSampleError
 from .atomic import atomic_dir, clean_partials
-from .batch import BatchReport, check_num_workers, run_tasks
+from .batch import BatchReport, check_num_workers, run_file_jobs
 from .decoding import check_backend, iter_frames
 from .tree import check_ext, check_level, list_videos, strip_ext
 
@@ -143,16 +143,9 @@ def completed_frames(frame_dir: str) -> Optional[int]:
         return None
 
 
-def _extract_task(task: tuple) -> Tuple[str, str, str]:
-    rel, src_dir, out_dir, overwrite, kwargs = task
-    folder = osp.join(out_dir, strip_ext(rel))
-    if not overwrite and completed_frames(folder) is not None:
-        return 'skipped', rel, ''
-    try:
-        extract_rawframes(osp.join(src_dir, rel), folder, **kwargs)
-    except BadSampleError as e:
-        return 'failed', rel, str(e)
-    return 'done', rel, ''
+def _frames_complete(frame_dir: str) -> bool:
+    """Whether ``frame_dir`` is a complete frame folder."""
+    return completed_frames(frame_dir) is not None
 
 
 def build_rawframes(src_dir: str,
@@ -208,11 +201,10 @@ def build_rawframes(src_dir: str,
     for parent in sorted({osp.dirname(osp.join(out_dir, rel))
                           for rel in videos}):
         clean_partials(parent)
-    results = run_tasks(
-        _extract_task,
-        [(rel, src_dir, out_dir, overwrite, kwargs) for rel in videos],
-        num_workers=num_workers, progress=progress)
-    report = BatchReport()
-    for status, rel, reason in results:
-        report.add(status, rel, reason)
-    return report
+    return run_file_jobs(
+        extract_rawframes,
+        [(rel, osp.join(src_dir, rel), osp.join(out_dir, strip_ext(rel)))
+         for rel in videos],
+        is_complete=_frames_complete, errors=BadSampleError,
+        overwrite=overwrite, job_kwargs=kwargs, num_workers=num_workers,
+        progress=progress)

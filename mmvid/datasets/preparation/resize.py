@@ -16,7 +16,7 @@ import subprocess
 from typing import List, Optional
 
 from .atomic import atomic_file, clean_partials
-from .batch import BatchReport, check_num_workers, run_tasks
+from .batch import BatchReport, check_num_workers, run_file_jobs
 from .tree import check_ext, check_level, list_videos, strip_ext
 
 INSTALL_HINT = ('install it with `apt-get install ffmpeg` (Debian/Ubuntu), '
@@ -128,18 +128,6 @@ def resize_video(src: str,
                               f'{src}: {log or "no output"}')
 
 
-def _resize_task(task: tuple) -> tuple:
-    rel, src_dir, out_dir, out_ext, overwrite, kwargs = task
-    dst = osp.join(out_dir, strip_ext(rel) + '.' + out_ext)
-    if not overwrite and osp.isfile(dst):
-        return 'skipped', rel, ''
-    try:
-        resize_video(osp.join(src_dir, rel), dst, **kwargs)
-    except FFmpegError as e:
-        return 'failed', rel, str(e)
-    return 'done', rel, ''
-
-
 def resize_videos(src_dir: str,
                   out_dir: str,
                   ext: str = 'mp4',
@@ -199,12 +187,10 @@ def resize_videos(src_dir: str,
         clean_partials(parent)
     kwargs = dict(short_side=short_side, gop=gop, crf=crf, preset=preset,
                   keep_audio=keep_audio, ffmpeg=exe)
-    results = run_tasks(
-        _resize_task,
-        [(rel, src_dir, out_dir, out_ext, overwrite, kwargs)
+    return run_file_jobs(
+        resize_video,
+        [(rel, osp.join(src_dir, rel),
+          osp.join(out_dir, strip_ext(rel) + '.' + out_ext))
          for rel in videos],
-        num_workers=num_workers, progress=progress)
-    report = BatchReport()
-    for status, rel, reason in results:
-        report.add(status, rel, reason)
-    return report
+        is_complete=osp.isfile, errors=FFmpegError, overwrite=overwrite,
+        job_kwargs=kwargs, num_workers=num_workers, progress=progress)

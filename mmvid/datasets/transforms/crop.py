@@ -82,6 +82,18 @@ def apply_crop(results: dict, box: Box, lazy: bool, transform: str) -> dict:
     return results
 
 
+def _random_offset(rng: np.random.Generator, img_shape: Tuple[int, int],
+                   crop_w: int, crop_h: int) -> Tuple[int, int]:
+    """A uniformly random top-left ``(x, y)`` of a ``crop_w x crop_h`` crop
+    inside frames of ``img_shape = (H, W)``: ``x = rng.integers(0, W - crop_w
+    + 1)`` is drawn first, then ``y`` likewise (the draw order fixes which
+    crops a seed gives)."""
+    img_h, img_w = img_shape
+    x = int(rng.integers(0, img_w - crop_w + 1))
+    y = int(rng.integers(0, img_h - crop_h + 1))
+    return x, y
+
+
 def _begin(results: dict, lazy: bool, transform: str) -> Tuple[int, int]:
     if not lazy:
         check_not_lazy(results, transform)
@@ -117,9 +129,8 @@ class RandomCrop(VideoTransform):
     def transform(self, results: dict) -> dict:
         img_h, img_w = _begin(results, self.lazy, 'RandomCrop')
         _check_fits(self.size, self.size, (img_h, img_w), 'RandomCrop')
-        rng = sample_rng(results)
-        x = int(rng.integers(0, img_w - self.size + 1))
-        y = int(rng.integers(0, img_h - self.size + 1))
+        x, y = _random_offset(sample_rng(results), (img_h, img_w), self.size,
+                              self.size)
         return apply_crop(results, (x, y, x + self.size, y + self.size),
                           self.lazy, 'RandomCrop')
 
@@ -273,8 +284,7 @@ class MultiScaleCrop(VideoTransform):
                 f'input_size={self.input_size}) is larger than the frames '
                 f'(w={img_w}, h={img_h}); resize the frames first')
         if self.random_crop:
-            x = int(rng.integers(0, img_w - crop_w + 1))
-            y = int(rng.integers(0, img_h - crop_h + 1))
+            x, y = _random_offset(rng, (img_h, img_w), crop_w, crop_h)
         else:
             offsets = fixed_crop_offsets((img_h, img_w), crop_w, crop_h,
                                          self.num_fixed_crops)
@@ -342,8 +352,7 @@ class RandomResizedCrop(VideoTransform):
         heights = np.round(np.sqrt(areas / ratios)).astype(np.int64)
         for crop_w, crop_h in zip(widths.tolist(), heights.tolist()):
             if crop_w <= img_w and crop_h <= img_h:
-                x = int(rng.integers(0, img_w - crop_w + 1))
-                y = int(rng.integers(0, img_h - crop_h + 1))
+                x, y = _random_offset(rng, img_shape, crop_w, crop_h)
                 return x, y, x + crop_w, y + crop_h
         side = min(img_h, img_w)
         x, y = (img_w - side) // 2, (img_h - side) // 2
@@ -375,8 +384,44 @@ def _multi_view(results: dict, boxes: List[Box], flips: bool) -> dict:
     return results
 
 
+class MultiViewCrop(VideoTransform):
+    """Base of ``ThreeCrop`` and ``TenCrop``: several ``crop_size`` crops of
+    every frame (test time; no lazy mode).
+
+    ``transform`` refuses lazy frames and a crop larger than the frames,
+    takes the crops at ``view_offsets`` and writes them crop-major (each
+    followed by its horizontal flip when ``flips``), with one ``crop_bbox``
+    row per output frame. Messages start with the transform's class name.
+
+    Args:
+        crop_size: An int (square) or ``(w, h)``.
+    """
+    required_keys = ('imgs', 'img_shape')
+    added_keys = ('imgs', 'img_shape', 'crop_bbox')
+    flips = False
+
+    def __init__(self, crop_size: Union[int, Tuple[int, int]]) -> None:
+        self.crop_size = _size_pair(crop_size, 'crop_size',
+                                    type(self).__name__)
+
+    def transform(self, results: dict) -> dict:
+        name = type(self).__name__
+        check_not_lazy(results, name)
+        img_shape = results['img_shape']
+        crop_w, crop_h = self.crop_size
+        _check_fits(crop_w, crop_h, img_shape, name)
+        boxes = [(x, y, x + crop_w, y + crop_h)
+                 for x, y in self.view_offsets(img_shape, crop_w, crop_h)]
+        return _multi_view(results, boxes, self.flips)
+
+    def view_offsets(self, img_shape: Tuple[int, int], crop_w: int,
+                     crop_h: int) -> List[Tuple[int, int]]:
+        """The ``(x, y)`` offsets of the crops, in output order."""
+        raise NotImplementedError
+
+
 @TRANSFORMS.register_module()
-class ThreeCrop(VideoTransform):
+class ThreeCrop(MultiViewCrop):
     """Three crops along the long side (test time; no lazy mode).
 
     One side of the crop must equal the frame's. If ``h == H``:
@@ -392,34 +437,24 @@ class ThreeCrop(VideoTransform):
     Added keys: ``imgs`` (list of 3M ``[h, w, C]``, crop-major),
     ``img_shape``, ``crop_bbox`` (int64 ``[3M, 4]``, one row per frame).
     """
-    required_keys = ('imgs', 'img_shape')
-    added_keys = ('imgs', 'img_shape', 'crop_bbox')
 
-    def __init__(self, crop_size: Union[int, Tuple[int, int]]) -> None:
-        self.crop_size = _size_pair(crop_size, 'crop_size', 'ThreeCrop')
-
-    def transform(self, results: dict) -> dict:
-        check_not_lazy(results, 'ThreeCrop')
-        img_h, img_w = results['img_shape']
-        crop_w, crop_h = self.crop_size
-        _check_fits(crop_w, crop_h, (img_h, img_w), 'ThreeCrop')
+    def view_offsets(self, img_shape: Tuple[int, int], crop_w: int,
+                     crop_h: int) -> List[Tuple[int, int]]:
+        img_h, img_w = img_shape
         if crop_h == img_h:
             step = (img_w - crop_w) // 2
-            offsets = [(0, 0), (2 * step, 0), (step, 0)]
-        elif crop_w == img_w:
+            return [(0, 0), (2 * step, 0), (step, 0)]
+        if crop_w == img_w:
             step = (img_h - crop_h) // 2
-            offsets = [(0, 0), (0, 2 * step), (0, step)]
-        else:
-            raise ValueError(
-                f'ThreeCrop: crop (w={crop_w}, h={crop_h}) must span the '
-                f'whole width or height of the frames (w={img_w}, '
-                f'h={img_h}); resize the short side to the crop size first')
-        boxes = [(x, y, x + crop_w, y + crop_h) for x, y in offsets]
-        return _multi_view(results, boxes, flips=False)
+            return [(0, 0), (0, 2 * step), (0, step)]
+        raise ValueError(
+            f'ThreeCrop: crop (w={crop_w}, h={crop_h}) must span the '
+            f'whole width or height of the frames (w={img_w}, '
+            f'h={img_h}); resize the short side to the crop size first')
 
 
 @TRANSFORMS.register_module()
-class TenCrop(VideoTransform):
+class TenCrop(MultiViewCrop):
     """Five crops (the 4 corners and the centre, as the 5 fixed crops of
     ``MultiScaleCrop``), each followed by its horizontal flip (test time; no
     lazy mode).
@@ -432,17 +467,8 @@ class TenCrop(VideoTransform):
     Added keys: ``imgs`` (list of 10M ``[h, w, C]``: crop 0, crop 0 flipped,
     crop 1, ...), ``img_shape``, ``crop_bbox`` (int64 ``[10M, 4]``).
     """
-    required_keys = ('imgs', 'img_shape')
-    added_keys = ('imgs', 'img_shape', 'crop_bbox')
+    flips = True
 
-    def __init__(self, crop_size: Union[int, Tuple[int, int]]) -> None:
-        self.crop_size = _size_pair(crop_size, 'crop_size', 'TenCrop')
-
-    def transform(self, results: dict) -> dict:
-        check_not_lazy(results, 'TenCrop')
-        img_shape = results['img_shape']
-        crop_w, crop_h = self.crop_size
-        _check_fits(crop_w, crop_h, img_shape, 'TenCrop')
-        boxes = [(x, y, x + crop_w, y + crop_h)
-                 for x, y in fixed_crop_offsets(img_shape, crop_w, crop_h)]
-        return _multi_view(results, boxes, flips=True)
+    def view_offsets(self, img_shape: Tuple[int, int], crop_w: int,
+                     crop_h: int) -> List[Tuple[int, int]]:
+        return fixed_crop_offsets(img_shape, crop_w, crop_h)

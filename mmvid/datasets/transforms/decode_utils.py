@@ -12,15 +12,24 @@
   order, copying repeats so that in-place transforms never alias;
 * ``set_frame_outputs`` writes ``imgs``, ``original_shape`` and
   ``img_shape``;
-* ``one_line`` shortens a library's error text for a one-line message.
+* ``one_line`` shortens a library's error text for a one-line message;
+* ``check_decode_mode`` validates the ``mode`` of ``DecordDecode`` and
+  ``PyAVDecode`` (``DECODE_MODES``);
+* ``VideoReaderInit`` and ``VideoReaderDecode`` are the bases of the video
+  decoders' ``*Init`` / ``*Decode`` transforms (decord, OpenCV, PyAV): the
+  open-check-count and take-validate-read-close steps common to all three,
+  around the backend's own opening, reading and closing.
 """
 import os
 import os.path as osp
-from typing import List, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from ..errors import BadSampleError
+from .base import VideoTransform
+
+DECODE_MODES = ('accurate', 'efficient')
 
 
 def check_int_arg(name: str, value: int, minimum: int = 0) -> int:
@@ -127,3 +136,122 @@ def one_line(error: BaseException, limit: int = 200) -> str:
     lines = [line.strip() for line in str(error).splitlines()]
     text = next((line for line in lines if line), type(error).__name__)
     return text if len(text) <= limit else text[:limit - 3] + '...'
+
+
+def check_decode_mode(mode: str) -> str:
+    """Return ``mode`` if it is one of ``DECODE_MODES``: ``'accurate'``
+    (exact frames) or ``'efficient'`` (seek-based, faster, may be inexact).
+
+    Raises:
+        ValueError: ``"mode must be one of ('accurate', 'efficient'), got
+            MODE"``.
+    """
+    if mode not in DECODE_MODES:
+        raise ValueError(f'mode must be one of {DECODE_MODES}, got {mode!r}')
+    return mode
+
+
+class VideoReaderInit(VideoTransform):
+    """Base of the video decoders' ``*Init`` transforms: open
+    ``results['filename']`` with the backend's reader.
+
+    ``transform`` turns a missing, non-regular or empty file into a
+    ``BadSampleError`` (:func:`check_video_file`), opens the file with
+    ``_open_reader``, refuses a video with no frames (closing the reader with
+    ``_close_reader`` first; message ``"PATH has no decodable frames
+    (backend)"``) and writes ``video_reader``, ``total_frames`` (int) and
+    ``avg_fps`` (``_avg_fps``).
+
+    Subclasses set ``backend`` (the name in messages) and implement
+    ``_open_reader`` and ``_avg_fps``; ``_close_reader`` does nothing unless
+    overridden (a reader that frees its resources when dropped).
+
+    Args:
+        num_threads: decoding threads of the reader, an int >= 0 (0: the
+            library picks); the subclass gives it to the library.
+    """
+    required_keys = ('filename', )
+    added_keys = ('video_reader', 'total_frames', 'avg_fps')
+    backend = ''
+
+    def __init__(self, num_threads: int = 1):
+        super().__init__()
+        self.num_threads = check_int_arg('num_threads', num_threads)
+
+    def transform(self, results: dict) -> dict:
+        path = results['filename']
+        check_video_file(path, self.backend)
+        reader, total_frames = self._open_reader(path)
+        if total_frames <= 0:
+            self._close_reader(reader)
+            raise BadSampleError(
+                f'{path} has no decodable frames ({self.backend})')
+        results['video_reader'] = reader
+        results['total_frames'] = int(total_frames)
+        results['avg_fps'] = self._avg_fps(reader)
+        return results
+
+    def _open_reader(self, path: str) -> Tuple[Any, int]:
+        """``(the open reader, its frame count)`` of the video ``path`` (an
+        existing, non-empty file); ``BadSampleError`` where the library
+        cannot open it."""
+        raise NotImplementedError
+
+    def _avg_fps(self, reader: Any) -> float:
+        """The frame rate of an open reader."""
+        raise NotImplementedError
+
+    @staticmethod
+    def _close_reader(reader: Any) -> None:
+        """Free the resources of a reader (nothing by default)."""
+
+
+class VideoReaderDecode(VideoTransform):
+    """Base of the video decoders' ``*Decode`` transforms: read the frames
+    ``results['frame_inds']`` from the reader the matching ``*Init`` opened,
+    then close it.
+
+    ``transform`` takes ``results['video_reader']`` out of the sample (it is
+    set to ``None``; a ``None`` reader raises ``ValueError`` with
+    ``missing_reader_message``), validates ``frame_inds`` against
+    ``total_frames`` (:func:`unique_frame_inds`), reads each distinct index
+    once with ``_read_frames``, closes the reader with ``_close_reader`` even
+    when the indices are invalid or reading fails, and writes ``imgs`` in
+    ``frame_inds`` order (repeats copied), ``original_shape`` and
+    ``img_shape``.
+
+    Subclasses set ``backend`` (the name in messages) and
+    ``missing_reader_message`` (formatted with ``path``), and implement
+    ``_read_frames``; ``_close_reader`` does nothing unless overridden.
+    """
+    required_keys = ('filename', 'video_reader', 'frame_inds', 'total_frames')
+    added_keys = ('imgs', 'original_shape', 'img_shape', 'video_reader')
+    backend = ''
+    missing_reader_message = ''
+
+    def transform(self, results: dict) -> dict:
+        reader = results['video_reader']
+        path = results['filename']
+        if reader is None:
+            raise ValueError(self.missing_reader_message.format(path=path))
+        results['video_reader'] = None
+        total_frames = results['total_frames']
+        try:
+            unique, inverse = unique_frame_inds(results['frame_inds'], path,
+                                                self.backend, total_frames)
+            frames = self._read_frames(reader, unique, path, total_frames)
+        finally:
+            self._close_reader(reader)
+        return set_frame_outputs(results, frames_in_order(frames, inverse))
+
+    def _read_frames(self, reader: Any, unique: np.ndarray, path: str,
+                     total_frames: int) -> List[np.ndarray]:
+        """The ``[H, W, 3]`` uint8 RGB frames ``unique`` (sorted, distinct,
+        ``< total_frames``) of the video ``path``, in that order;
+        ``BadSampleError`` naming the file and the frame where one cannot be
+        read."""
+        raise NotImplementedError
+
+    @staticmethod
+    def _close_reader(reader: Any) -> None:
+        """Free the resources of a reader (nothing by default)."""

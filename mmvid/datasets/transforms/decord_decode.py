@@ -9,19 +9,17 @@ Threads: decord's ``num_threads`` is per reader and defaults to 1 here, so
 ``W`` loader workers use ``W`` decoding threads, not ``W x cores``.
 """
 import re
-from typing import Any, List
+from typing import Any, List, Tuple
 
 import numpy as np
 
 from mmvid.registry import TRANSFORMS
 from ..errors import BadSampleError
-from .base import VideoTransform
-from .decode_utils import (check_int_arg, check_video_file, frames_in_order,
-                           one_line, set_frame_outputs, unique_frame_inds)
+from .decode_utils import (VideoReaderDecode, VideoReaderInit,
+                           check_decode_mode, one_line)
 
 BACKEND = 'decord'
 IO_BACKENDS = ('disk', )
-DECORD_MODES = ('accurate', 'efficient')
 
 # decord prefixes its messages with "[hh:mm:ss] /build/path/file.cc:123: ".
 _LOG_PREFIX = re.compile(r'\[\d\d:\d\d:\d\d\] \S+:\d+: ')
@@ -43,7 +41,7 @@ def _reason(error: BaseException) -> str:
 
 
 @TRANSFORMS.register_module()
-class DecordInit(VideoTransform):
+class DecordInit(VideoReaderInit):
     """Open ``results['filename']`` with ``decord.VideoReader``.
 
     Required keys: ``filename``.
@@ -60,39 +58,31 @@ class DecordInit(VideoTransform):
         BadSampleError: the file is missing or empty, decord cannot open it
             (not a video, truncated) or it has no frames.
     """
-    required_keys = ('filename', )
-    added_keys = ('video_reader', 'total_frames', 'avg_fps')
+    backend = BACKEND
 
     def __init__(self, num_threads: int = 1, io_backend: str = 'disk'):
-        super().__init__()
-        self.num_threads = check_int_arg('num_threads', num_threads)
+        super().__init__(num_threads)
         if io_backend not in IO_BACKENDS:
             raise ValueError(f'io_backend must be one of {IO_BACKENDS}, got '
                              f'{io_backend!r}')
         self.io_backend = io_backend
         _import_decord()
 
-    def transform(self, results: dict) -> dict:
+    def _open_reader(self, path: str) -> Tuple[Any, int]:
         decord = _import_decord()
-        path = results['filename']
-        check_video_file(path, BACKEND)
         try:
             reader = decord.VideoReader(path, num_threads=self.num_threads)
         except Exception as error:  # decord raises RuntimeError/DECORDError
             raise BadSampleError(f'decord could not open {path} as a video: '
                                  f'{_reason(error)}') from error
-        total_frames = len(reader)
-        if total_frames <= 0:
-            raise BadSampleError(
-                f'{path} has no decodable frames ({BACKEND})')
-        results['video_reader'] = reader
-        results['total_frames'] = total_frames
-        results['avg_fps'] = float(reader.get_avg_fps())
-        return results
+        return reader, len(reader)
+
+    def _avg_fps(self, reader: Any) -> float:
+        return float(reader.get_avg_fps())
 
 
 @TRANSFORMS.register_module()
-class DecordDecode(VideoTransform):
+class DecordDecode(VideoReaderDecode):
     """Decode the frames ``results['frame_inds']`` of an open decord reader,
     then release the reader.
 
@@ -122,32 +112,21 @@ class DecordDecode(VideoTransform):
             be decoded (e.g. a truncated stream); the message names the
             file, the frame and decord.
     """
-    required_keys = ('filename', 'video_reader', 'frame_inds', 'total_frames')
-    added_keys = ('imgs', 'original_shape', 'img_shape', 'video_reader')
+    backend = BACKEND
+    missing_reader_message = (
+        'video_reader of {path} is None (already released): put a '
+        'DecordInit before every DecordDecode')
 
     def __init__(self, mode: str = 'accurate'):
         super().__init__()
-        if mode not in DECORD_MODES:
-            raise ValueError(
-                f'mode must be one of {DECORD_MODES}, got {mode!r}')
-        self.mode = mode
+        self.mode = check_decode_mode(mode)
 
-    def transform(self, results: dict) -> dict:
-        reader = results['video_reader']
-        path = results['filename']
-        if reader is None:
-            raise ValueError(
-                f'video_reader of {path} is None (already released): put a '
-                'DecordInit before every DecordDecode')
-        results['video_reader'] = None
-        unique, inverse = unique_frame_inds(results['frame_inds'], path,
-                                            BACKEND, results['total_frames'])
+    def _read_frames(self, reader: Any, unique: np.ndarray, path: str,
+                     total_frames: int) -> List[np.ndarray]:
+        # The reader is freed when the sample drops it (no close call).
         if self.mode == 'accurate':
-            frames = self._accurate(reader, unique, path)
-        else:
-            frames = self._efficient(reader, unique, path)
-        del reader
-        return set_frame_outputs(results, frames_in_order(frames, inverse))
+            return self._accurate(reader, unique, path)
+        return self._efficient(reader, unique, path)
 
     @staticmethod
     def _accurate(reader: Any, unique: np.ndarray,

@@ -6,22 +6,25 @@ gets ``num_threads`` threads (``CAP_PROP_N_THREADS``; FFmpeg otherwise uses
 one per core in every loader worker). OpenCV's own thread pool is set
 process-wide by ``threads.limit_decoder_threads`` in each loader worker.
 """
-from typing import Any, List
+from typing import Any, List, Tuple
 
 import cv2
 import numpy as np
 
 from mmvid.registry import TRANSFORMS
 from ..errors import BadSampleError
-from .base import VideoTransform
-from .decode_utils import (check_int_arg, check_video_file, frames_in_order,
-                           set_frame_outputs, unique_frame_inds)
+from .decode_utils import VideoReaderDecode, VideoReaderInit
 
 BACKEND = 'OpenCV'
 
 
+def _release(reader: Any) -> None:
+    """Close a ``cv2.VideoCapture``."""
+    reader.release()
+
+
 @TRANSFORMS.register_module()
-class OpenCVInit(VideoTransform):
+class OpenCVInit(VideoReaderInit):
     """Open ``results['filename']`` with ``cv2.VideoCapture`` (FFmpeg).
 
     Required keys: ``filename``.
@@ -40,21 +43,17 @@ class OpenCVInit(VideoTransform):
         BadSampleError: the file is missing or empty, OpenCV cannot open it
             (not a video, truncated) or reports no frames.
     """
-    required_keys = ('filename', )
-    added_keys = ('video_reader', 'total_frames', 'avg_fps')
+    backend = BACKEND
 
     def __init__(self, num_threads: int = 1):
-        super().__init__()
-        self.num_threads = check_int_arg('num_threads', num_threads)
+        super().__init__(num_threads)
         if not cv2.videoio_registry.hasBackend(cv2.CAP_FFMPEG):
             raise RuntimeError(
                 f'OpenCV {cv2.__version__} was built without the FFmpeg '
                 'video backend; install opencv-python(-headless) from PyPI '
                 'or use DecordInit / PyAVInit')
 
-    def transform(self, results: dict) -> dict:
-        path = results['filename']
-        check_video_file(path, BACKEND)
+    def _open_reader(self, path: str) -> Tuple[Any, int]:
         threads_prop = getattr(cv2, 'CAP_PROP_N_THREADS', None)  # >= 4.7
         if threads_prop is None:
             reader = cv2.VideoCapture(path, cv2.CAP_FFMPEG)
@@ -65,19 +64,16 @@ class OpenCVInit(VideoTransform):
             raise BadSampleError(
                 f'OpenCV could not open {path} as a video (not a video file, '
                 'or truncated)')
-        total_frames = int(reader.get(cv2.CAP_PROP_FRAME_COUNT))
-        if total_frames <= 0:
-            reader.release()
-            raise BadSampleError(
-                f'{path} has no decodable frames ({BACKEND})')
-        results['video_reader'] = reader
-        results['total_frames'] = total_frames
-        results['avg_fps'] = float(reader.get(cv2.CAP_PROP_FPS))
-        return results
+        return reader, int(reader.get(cv2.CAP_PROP_FRAME_COUNT))
+
+    def _avg_fps(self, reader: Any) -> float:
+        return float(reader.get(cv2.CAP_PROP_FPS))
+
+    _close_reader = staticmethod(_release)
 
 
 @TRANSFORMS.register_module()
-class OpenCVDecode(VideoTransform):
+class OpenCVDecode(VideoReaderDecode):
     """Decode the frames ``results['frame_inds']`` of an open
     ``cv2.VideoCapture``, then release it.
 
@@ -99,29 +95,15 @@ class OpenCVDecode(VideoTransform):
             promises more frames than there are); the message names the
             file, the frame and OpenCV.
     """
-    required_keys = ('filename', 'video_reader', 'frame_inds', 'total_frames')
-    added_keys = ('imgs', 'original_shape', 'img_shape', 'video_reader')
-
-    def transform(self, results: dict) -> dict:
-        reader = results['video_reader']
-        path = results['filename']
-        if reader is None:
-            raise ValueError(
-                f'video_reader of {path} is None (already released): put an '
-                'OpenCVInit before every OpenCVDecode')
-        results['video_reader'] = None
-        total_frames = results['total_frames']
-        try:
-            unique, inverse = unique_frame_inds(results['frame_inds'], path,
-                                                BACKEND, total_frames)
-            frames = self._read(reader, unique, path, total_frames)
-        finally:
-            reader.release()
-        return set_frame_outputs(results, frames_in_order(frames, inverse))
+    backend = BACKEND
+    missing_reader_message = (
+        'video_reader of {path} is None (already released): put an '
+        'OpenCVInit before every OpenCVDecode')
+    _close_reader = staticmethod(_release)
 
     @staticmethod
-    def _read(reader: Any, unique: np.ndarray, path: str,
-              total_frames: int) -> List[np.ndarray]:
+    def _read_frames(reader: Any, unique: np.ndarray, path: str,
+                     total_frames: int) -> List[np.ndarray]:
         position = int(unique[0])
         if position > 0 and not reader.set(cv2.CAP_PROP_POS_FRAMES,
                                            position):

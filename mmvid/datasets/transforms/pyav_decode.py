@@ -10,18 +10,16 @@ Frame threading (PyAV's ``'AUTO'``) can deadlock when a clip is decoded only
 partly, which is what ``PyAVDecode`` does.
 """
 from fractions import Fraction
-from typing import Any, Iterable, List, Optional
+from typing import Any, Iterable, List, Optional, Tuple
 
 import numpy as np
 
 from mmvid.registry import TRANSFORMS
 from ..errors import BadSampleError
-from .base import VideoTransform
-from .decode_utils import (check_int_arg, check_video_file, frames_in_order,
-                           one_line, set_frame_outputs, unique_frame_inds)
+from .decode_utils import (VideoReaderDecode, VideoReaderInit,
+                           check_decode_mode, one_line)
 
 BACKEND = 'PyAV'
-PYAV_MODES = ('accurate', 'efficient')
 
 
 def _import_av() -> Any:
@@ -53,6 +51,11 @@ def _open(av: Any, path: str, num_threads: int) -> Any:
     return container
 
 
+def _close(container: Any) -> None:
+    """Close a PyAV container."""
+    container.close()
+
+
 def _count_packets(container: Any, path: str) -> int:
     """Frames of a container whose header has no frame count (Matroska,
     WebM): its non-empty video packets, read without decoding."""
@@ -65,7 +68,7 @@ def _count_packets(container: Any, path: str) -> int:
 
 
 @TRANSFORMS.register_module()
-class PyAVInit(VideoTransform):
+class PyAVInit(VideoReaderInit):
     """Open ``results['filename']`` with ``av.open``.
 
     Required keys: ``filename``.
@@ -83,39 +86,32 @@ class PyAVInit(VideoTransform):
         BadSampleError: the file is missing or empty, PyAV cannot open it
             (not a video, truncated), it has no video stream or no frames.
     """
-    required_keys = ('filename', )
-    added_keys = ('video_reader', 'total_frames', 'avg_fps')
+    backend = BACKEND
 
     def __init__(self, num_threads: int = 1):
-        super().__init__()
-        self.num_threads = check_int_arg('num_threads', num_threads)
+        super().__init__(num_threads)
         _import_av()
 
-    def transform(self, results: dict) -> dict:
+    def _open_reader(self, path: str) -> Tuple[Any, int]:
         av = _import_av()
-        path = results['filename']
-        check_video_file(path, BACKEND)
         container = _open(av, path, self.num_threads)
-        stream = container.streams.video[0]
-        total_frames = stream.frames
+        total_frames = container.streams.video[0].frames
         if total_frames <= 0:
             total_frames = _count_packets(container, path)
             container.close()
             container = _open(av, path, self.num_threads)
-            stream = container.streams.video[0]
-        if total_frames <= 0:
-            container.close()
-            raise BadSampleError(
-                f'{path} has no decodable frames ({BACKEND})')
+        return container, total_frames
+
+    def _avg_fps(self, container: Any) -> float:
+        stream = container.streams.video[0]
         rate = stream.average_rate or stream.guessed_rate
-        results['video_reader'] = container
-        results['total_frames'] = int(total_frames)
-        results['avg_fps'] = float(rate) if rate else 0.0
-        return results
+        return float(rate) if rate else 0.0
+
+    _close_reader = staticmethod(_close)
 
 
 @TRANSFORMS.register_module()
-class PyAVDecode(VideoTransform):
+class PyAVDecode(VideoReaderDecode):
     """Decode the frames ``results['frame_inds']`` of an open PyAV
     container, then close it.
 
@@ -144,35 +140,18 @@ class PyAVDecode(VideoTransform):
             decode, or the stream ends before a needed frame (truncated
             file); the message names the file, the frame and PyAV.
     """
-    required_keys = ('filename', 'video_reader', 'frame_inds', 'total_frames')
-    added_keys = ('imgs', 'original_shape', 'img_shape', 'video_reader')
+    backend = BACKEND
+    missing_reader_message = (
+        'video_reader of {path} is None (already closed): put a PyAVInit '
+        'before every PyAVDecode')
+    _close_reader = staticmethod(_close)
 
     def __init__(self, mode: str = 'accurate'):
         super().__init__()
-        if mode not in PYAV_MODES:
-            raise ValueError(
-                f'mode must be one of {PYAV_MODES}, got {mode!r}')
-        self.mode = mode
+        self.mode = check_decode_mode(mode)
 
-    def transform(self, results: dict) -> dict:
-        container = results['video_reader']
-        path = results['filename']
-        if container is None:
-            raise ValueError(
-                f'video_reader of {path} is None (already closed): put a '
-                'PyAVInit before every PyAVDecode')
-        results['video_reader'] = None
-        total_frames = results['total_frames']
-        try:
-            unique, inverse = unique_frame_inds(results['frame_inds'], path,
-                                                BACKEND, total_frames)
-            frames = self._decode(container, unique, path, total_frames)
-        finally:
-            container.close()
-        return set_frame_outputs(results, frames_in_order(frames, inverse))
-
-    def _decode(self, container: Any, unique: np.ndarray, path: str,
-                total_frames: int) -> List[np.ndarray]:
+    def _read_frames(self, container: Any, unique: np.ndarray, path: str,
+                     total_frames: int) -> List[np.ndarray]:
         stream = container.streams.video[0]
         first = int(unique[0])
         if self.mode == 'efficient' and first > 0:

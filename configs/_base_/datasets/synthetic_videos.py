@@ -1,0 +1,82 @@
+# The built-in synthetic motion dataset (tools/data/generate_synthetic.py):
+# 8 classes told apart only by motion, 24 train + 8 val clips each, 32 frames
+# of 128x96. No flips: a flip turns move_left into move_right.
+dataset_type = 'VideoDataset'
+data_root = 'data/synthetic'
+clip_len = 16
+frame_interval = 2
+
+train_pipeline = [
+    dict(type='DecordInit'),
+    dict(type='SampleFrames', clip_len=clip_len,
+         frame_interval=frame_interval, num_clips=1),
+    dict(type='DecordDecode'),
+    dict(type='Resize', scale=(-1, 72), lazy=True),
+    dict(type='RandomCrop', size=64, lazy=True),
+    dict(type='Fuse'),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackActionInputs')
+]
+val_pipeline = [
+    dict(type='DecordInit'),
+    dict(type='SampleFrames', clip_len=clip_len,
+         frame_interval=frame_interval, num_clips=1, test_mode=True),
+    dict(type='DecordDecode'),
+    dict(type='Resize', scale=(-1, 72)),
+    dict(type='CenterCrop', crop_size=64),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackActionInputs')
+]
+test_pipeline = [
+    dict(type='DecordInit'),
+    dict(type='SampleFrames', clip_len=clip_len,
+         frame_interval=frame_interval, num_clips=2, test_mode=True),
+    dict(type='DecordDecode'),
+    dict(type='Resize', scale=(-1, 72)),
+    dict(type='ThreeCrop', crop_size=72),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackActionInputs')
+]
+
+train_dataloader = dict(
+    batch_size=8,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='EpochSeedSampler', shuffle=True),
+    worker_init_fn=dict(type='mmvid.limit_worker_threads'),
+    dataset=dict(
+        type=dataset_type,
+        ann_file=f'{data_root}/train_list_videos.txt',
+        data_prefix=dict(video=data_root),
+        label_file=f'{data_root}/label_map.txt',
+        on_error='skip',
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=8,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    worker_init_fn=dict(type='mmvid.limit_worker_threads'),
+    dataset=dict(
+        type=dataset_type,
+        ann_file=f'{data_root}/val_list_videos.txt',
+        data_prefix=dict(video=data_root),
+        label_file=f'{data_root}/label_map.txt',
+        pipeline=val_pipeline,
+        test_mode=True))
+test_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    worker_init_fn=dict(type='mmvid.limit_worker_threads'),
+    dataset=dict(
+        type=dataset_type,
+        ann_file=f'{data_root}/val_list_videos.txt',
+        data_prefix=dict(video=data_root),
+        label_file=f'{data_root}/label_map.txt',
+        pipeline=test_pipeline,
+        test_mode=True))
+
+val_evaluator = dict(type='AccMetric', topk=(1, 5))
+test_evaluator = val_evaluator
