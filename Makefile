@@ -1,5 +1,7 @@
 # mmvid developer entry points. `make demo` and `make test` work on a fresh clone.
 PYTHON ?= python3
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 VENV := .venv
 BIN := $(VENV)/bin
 # torch first and pinned: an unpinned `torch` pulls a multi-GB CUDA build.
@@ -20,9 +22,18 @@ $(STAMP): setup.py requirements/runtime.txt requirements/tests.txt
 test: install
 	$(BIN)/python -m pytest tests
 
+DEMO_CONFIG := configs/recognition/i3d/i3d_r18-tiny_8xb1-16x2x1-12e_synthetic-rgb.py
+DEMO_DIR := work_dirs/demo
+
+# Synthetic data -> train (validating) -> test (result.json) -> benchmark.
 demo: install
-	@echo "make demo: the end-to-end demo job arrives with the tools issue (#4)."
-	$(BIN)/python -c "import mmvid; print('mmvid', mmvid.__version__, 'installed')"
+	$(BIN)/python tools/data/generate_synthetic.py data/synthetic
+	$(BIN)/python tools/train.py $(DEMO_CONFIG) --validate --seed 0 --deterministic --work-dir $(DEMO_DIR)
+	$(BIN)/python tools/test.py $(DEMO_CONFIG) $$(cat $(DEMO_DIR)/last_checkpoint) \
+		--eval top_k_accuracy mean_class_accuracy --out $(DEMO_DIR)/result.json \
+		--work-dir $(DEMO_DIR)/test | tee $(DEMO_DIR)/test_metrics.txt
+	$(BIN)/python tools/analysis/benchmark.py $(DEMO_CONFIG) --checkpoint $$(cat $(DEMO_DIR)/last_checkpoint)
+	@echo "demo test top-1: $$(grep '^top1_acc' $(DEMO_DIR)/test_metrics.txt | cut -d' ' -f2)"
 
 clean:
 	rm -rf $(VENV) work_dirs

@@ -1,4 +1,8 @@
 """High-level APIs."""
-from .inference import init_recognizer, load_config, turn_off_pretrained
+from .inference import (inference_recognizer, init_recognizer, load_config,
+                        top_k_classes, turn_off_pretrained)
 
-__all__ = ['init_recognizer', 'load_config', 'turn_off_pretrained']
+__all__ = [
+    'inference_recognizer', 'init_recognizer', 'load_config',
+    'top_k_classes', 'turn_off_pretrained'
+]

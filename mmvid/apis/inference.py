@@ -1,12 +1,23 @@
-"""Build a recognizer from a config and load its weights, ready to run."""
+"""Build a recognizer from a config and load its weights, ready to run;
+recognize one video with it."""
+import copy
+import os.path as osp
 from pathlib import Path
-from typing import Optional, Union
+from typing import Callable, List, Optional, Sequence, Union
 
+import numpy as np
+import torch
 import torch.nn as nn
 from mmengine.config import Config
+from mmengine.dataset import Compose, pseudo_collate
 
-from mmvid.registry import MODELS
+from mmvid.registry import MODELS, TRANSFORMS
+from mmvid.structures import ActionDataSample
 from mmvid.utils.checkpoint import load_checkpoint
+
+VIDEO_INITS = ('DecordInit', 'OpenCVInit', 'PyAVInit')
+VIDEO_DECODES = ('DecordDecode', 'OpenCVDecode', 'PyAVDecode')
+RAWFRAME_DECODES = ('RawFrameDecode', )
 
 
 def turn_off_pretrained(cfg: Union[dict, list]) -> None:
@@ -69,3 +80,181 @@ def init_recognizer(config: Union[str, Path, Config],
             model.dataset_meta = meta['dataset_meta']
     model.cfg = cfg
     return model.to(device).eval()
+
+
+def _type_name(transform: Union[dict, Callable]) -> str:
+    """``'DecordInit'`` of ``dict(type='mmvid.DecordInit')`` or of an
+    instance."""
+    if isinstance(transform, dict):
+        name = transform.get('type', '')
+        name = name if isinstance(name, str) else name.__name__
+    else:
+        name = type(transform).__name__
+    return name.rsplit('.', 1)[-1]
+
+
+def config_test_pipeline(cfg: Config) -> List[dict]:
+    """The transforms ``tools/test.py`` runs: ``test_dataloader.dataset.
+    pipeline``, else the top-level ``test_pipeline``."""
+    dataset = (cfg.get('test_dataloader') or {}).get('dataset') or {}
+    pipeline = dataset.get('pipeline') or cfg.get('test_pipeline')
+    if not pipeline:
+        raise KeyError('the config has neither test_dataloader.dataset.'
+                       'pipeline nor test_pipeline; pass test_pipeline')
+    return copy.deepcopy(list(pipeline))
+
+
+def pipeline_for_input(pipeline: Sequence[Union[dict, Callable]],
+                       kind: str) -> list:
+    """Make a test pipeline read ``kind`` (``'video'`` or ``'rawframes'``).
+
+    A video pipeline (``*Init`` + ``*Decode``) given a frame folder gets
+    ``RawFrameDecode`` instead; a rawframe pipeline given a video file gets
+    ``DecordInit`` first and ``DecordDecode`` for ``RawFrameDecode``. Other
+    transforms are kept.
+    """
+    if kind not in ('video', 'rawframes'):
+        raise ValueError(f"kind must be 'video' or 'rawframes', got {kind!r}")
+    names = [_type_name(t) for t in pipeline]
+    out = []
+    if kind == 'rawframes' and any(n in VIDEO_DECODES for n in names):
+        for transform, name in zip(pipeline, names):
+            if name in VIDEO_DECODES:
+                out.append(dict(type='RawFrameDecode'))
+            elif name not in VIDEO_INITS:
+                out.append(transform)
+        return out
+    if kind == 'video' and any(n in RAWFRAME_DECODES for n in names):
+        # the reader must exist before the sampler (it gives total_frames)
+        out.append(dict(type='DecordInit'))
+        for transform, name in zip(pipeline, names):
+            out.append(dict(type='DecordDecode')
+                       if name in RAWFRAME_DECODES else transform)
+        return out
+    return list(pipeline)
+
+
+def count_rawframes(frame_dir: str, filename_tmpl: str = 'img_{:05}.jpg',
+                    start_index: int = 1) -> int:
+    """Number of consecutive frame files ``filename_tmpl.format(i)`` in
+    ``frame_dir`` from ``i = start_index``."""
+    count = 0
+    while osp.isfile(osp.join(frame_dir,
+                              filename_tmpl.format(start_index + count))):
+        count += 1
+    return count
+
+
+def video_sample(video: Union[str, Path, dict],
+                 filename_tmpl: str = 'img_{:05}.jpg') -> dict:
+    """The pipeline input for a video file, a frame folder or a sample dict.
+
+    A video file gives ``filename`` (``start_index`` 0); a folder of frames
+    ``img_00001.jpg ...`` gives ``frame_dir``, ``total_frames`` (counted),
+    ``filename_tmpl``, ``offset`` 0 and ``start_index`` 1, as the datasets
+    do. A dict is copied and completed with the same defaults.
+    """
+    if isinstance(video, dict):
+        sample = dict(video)
+    elif isinstance(video, (str, Path)):
+        path = str(video)
+        if osp.isdir(path):
+            sample = dict(frame_dir=path)
+        elif osp.isfile(path):
+            sample = dict(filename=path)
+        else:
+            raise FileNotFoundError(f'no video file or frame folder {path}')
+    else:
+        raise TypeError('video must be a path or a sample dict, got '
+                        f'{type(video).__name__}')
+    sample.setdefault('modality', 'RGB')
+    if 'frame_dir' in sample:
+        sample.setdefault('filename_tmpl', filename_tmpl)
+        sample.setdefault('offset', 0)
+        sample.setdefault('start_index', 1)
+        if 'total_frames' not in sample:
+            total = count_rawframes(
+                sample['frame_dir'], sample['filename_tmpl'],
+                sample['start_index'] + sample['offset'])
+            if total == 0:
+                example = sample['filename_tmpl'].format(
+                    sample['start_index'] + sample['offset'])
+                raise FileNotFoundError(
+                    f'{sample["frame_dir"]} has no frame {example}; set '
+                    'filename_tmpl to the frame file names')
+            sample['total_frames'] = total
+    elif 'filename' in sample:
+        sample.setdefault('start_index', 0)
+    else:
+        raise KeyError("a sample dict needs 'filename' (video) or "
+                       "'frame_dir' (rawframes)")
+    sample.setdefault('rng', np.random.default_rng(0))
+    return sample
+
+
+def inference_recognizer(
+        model: nn.Module,
+        video: Union[str, Path, dict],
+        test_pipeline: Optional[Sequence[Union[dict, Callable]]] = None,
+        filename_tmpl: str = 'img_{:05}.jpg') -> ActionDataSample:
+    """Recognize one video as ``tools/test.py`` would: the test pipeline
+    (all its views), then ``model.test_step``.
+
+    Args:
+        model: A recognizer from :func:`init_recognizer` (its ``cfg`` gives
+            the pipeline unless ``test_pipeline`` is given).
+        video: A video file, a folder of extracted frames, or a pipeline
+            input dict (``filename`` or ``frame_dir`` and, optionally,
+            ``total_frames``, ``start_index``, ...). The config's decoder is
+            swapped to match: a video config reads a frame folder with
+            ``RawFrameDecode``, a rawframe config a video file with decord.
+        test_pipeline: Transforms (config dicts or callables) to use instead
+            of the config's.
+        filename_tmpl: Frame file names in a frame folder.
+
+    Returns:
+        The ``ActionDataSample`` with ``pred_score`` (view-averaged, ``[K]``)
+        and ``pred_label``.
+    """
+    from mmvid.utils import register_all_modules
+    register_all_modules()
+    if test_pipeline is None:
+        cfg = getattr(model, 'cfg', None)
+        if cfg is None:
+            raise ValueError('the model has no cfg (build it with '
+                             'init_recognizer) and no test_pipeline was given')
+        test_pipeline = config_test_pipeline(cfg)
+    sample = video_sample(video, filename_tmpl)
+    kind = 'rawframes' if 'frame_dir' in sample else 'video'
+    pipeline = Compose([
+        TRANSFORMS.build(t) if isinstance(t, dict) else t
+        for t in pipeline_for_input(list(test_pipeline), kind)
+    ])
+    data = pipeline(sample)
+    if data is None:
+        raise RuntimeError('the test pipeline dropped the sample')
+    model.eval()
+    with torch.no_grad():
+        return model.test_step(pseudo_collate([data]))[0]
+
+
+def top_k_classes(data_sample: ActionDataSample, k: int = 5,
+                  class_names: Optional[Sequence[str]] = None) -> list:
+    """The ``k`` best ``(class index, name, score)`` of a prediction, best
+    first (ties: lower index first); ``name`` is None without
+    ``class_names``.
+
+    Raises:
+        ValueError: ``class_names`` does not have one name per class.
+    """
+    scores = data_sample.pred_score
+    if scores.dim() == 2:  # average_clips=None: [views, K]
+        scores = scores.mean(0)
+    scores = scores.detach().float().cpu()
+    if class_names is not None and len(class_names) != scores.numel():
+        raise ValueError(f'{len(class_names)} class names for a model with '
+                         f'{scores.numel()} classes')
+    k = min(int(k), scores.numel())
+    order = sorted(range(scores.numel()), key=lambda i: (-scores[i].item(), i))
+    return [(i, None if class_names is None else class_names[i],
+             scores[i].item()) for i in order[:k]]

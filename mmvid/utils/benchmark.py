@@ -1,0 +1,484 @@
+"""Inference speed and memory of a recognizer on its real test pipeline.
+
+What is measured (:func:`run_benchmark`), per batch of videos from the
+config's test dataloader (all the views of each video, e.g. 10 clips x 3
+crops for I3D):
+
+- **model-only time**: the data preprocessor (host-to-device copy,
+  normalisation), the forward over every view, the averaging of the views
+  and copying the scores back to the host; with ``torch.cuda.synchronize``
+  before and after on CUDA. Data loading and decoding are not included.
+  This is the "inference_time (video/s)" column of mmaction2 0.x's model
+  zoo (batch 1, model time only), and clips/s counts views instead of
+  videos.
+- **end-to-end time**: the wall time of the whole timed loop, waiting for
+  the dataloader included (its workers decode in parallel with the model).
+- **peak memory**: on CUDA ``torch.cuda.max_memory_allocated`` over the
+  timed loop; on CPU the peak resident set size of the main process (its
+  high-water mark is reset after the warmup where Linux allows it; loader
+  worker processes are not counted).
+
+The first ``warmup`` batches are run but not timed.
+
+``--fuse-conv-bn`` folds every batch norm that follows a convolution into
+that convolution (:func:`fuse_conv_bn`). mmcv's ``fuse_conv_bn`` only
+recognises ``nn.Conv2d``, so it leaves 3D networks unfused; the function
+here handles 1D, 2D and 3D convolutions.
+"""
+import math
+import os
+import platform
+import resource
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable, List, Optional, Tuple, Union
+
+import numpy as np
+import torch
+import torch.nn as nn
+from mmengine.config import Config
+from torch.nn.modules.batchnorm import _BatchNorm
+
+CONV_TYPES = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
+DEVICES = ('cpu', 'cuda')
+
+
+# --------------------------------------------------------------------------
+# conv + BN folding
+# --------------------------------------------------------------------------
+def fold_bn_into_conv(conv: nn.Module, bn: _BatchNorm) -> nn.Module:
+    """Fold an eval-mode batch norm applied to ``conv``'s output into
+    ``conv``'s weight and bias (in place); returns ``conv``.
+
+    ``bn(conv(x)) == conv'(x)`` with ``w' = w * g / s`` and ``b' = (b - mean)
+    * g / s + beta``, ``s = sqrt(running_var + eps)``, computed in float64.
+
+    Raises:
+        TypeError: ``conv`` is not a Conv1d/2d/3d or ``bn`` not a batch norm.
+        ValueError: The channel counts differ, or ``bn`` has no running
+            statistics.
+        RuntimeError: ``bn`` is in training mode (it would normalise with
+            batch statistics, which folding cannot reproduce).
+    """
+    if not isinstance(conv, CONV_TYPES):
+        raise TypeError('can only fold into Conv1d/2d/3d, got '
+                        f'{type(conv).__name__}')
+    if not isinstance(bn, _BatchNorm):
+        raise TypeError(f'expected a batch norm, got {type(bn).__name__}')
+    if bn.training:
+        raise RuntimeError('batch norm is in training mode; call .eval() '
+                           'before folding it into the convolution')
+    if bn.running_mean is None or bn.running_var is None:
+        raise ValueError('batch norm without running statistics '
+                         '(track_running_stats=False) cannot be folded')
+    if conv.out_channels != bn.num_features:
+        raise ValueError(f'conv has {conv.out_channels} output channels, '
+                         f'batch norm {bn.num_features} features')
+    with torch.no_grad():
+        weight = conv.weight.double()
+        scale = (bn.running_var.double() + bn.eps).rsqrt()
+        if bn.affine:
+            scale = scale * bn.weight.double()
+        bias = conv.bias.double() if conv.bias is not None else \
+            torch.zeros_like(scale)
+        bias = (bias - bn.running_mean.double()) * scale
+        if bn.affine:
+            bias = bias + bn.bias.double()
+        shape = (-1, ) + (1, ) * (weight.dim() - 1)
+        dtype = conv.weight.dtype
+        conv.weight = nn.Parameter((weight * scale.view(shape)).to(dtype))
+        conv.bias = nn.Parameter(bias.to(dtype))
+    return conv
+
+
+def _conv_module_pair(module: nn.Module) -> Optional[Tuple[str, str]]:
+    """``(conv name, norm name)`` of an mmcv ``ConvModule`` that applies a
+    convolution and then a batch norm, else None."""
+    order = getattr(module, 'order', None)
+    norm_name = getattr(module, 'norm_name', None)
+    if not (getattr(module, 'with_norm', False) and norm_name
+            and isinstance(order, tuple) and 'conv' in order
+            and 'norm' in order and order.index('conv') < order.index('norm')):
+        return None
+    conv, norm = module._modules.get('conv'), module._modules.get(norm_name)
+    if isinstance(conv, CONV_TYPES) and isinstance(norm, _BatchNorm):
+        return 'conv', norm_name
+    return None
+
+
+def fuse_conv_bn(module: nn.Module) -> nn.Module:
+    """Fold every batch norm that directly follows a convolution into it,
+    in place, replacing the batch norm by ``nn.Identity``; returns
+    ``module``.
+
+    Pairs are found where the order of execution is known: an mmcv
+    ``ConvModule`` whose ``order`` runs ``conv`` before ``norm``, and
+    consecutive ``(conv, batch norm)`` children of an ``nn.Sequential``.
+    Other batch norms are left alone. The batch norms must be in eval mode.
+    """
+    pair = _conv_module_pair(module)
+    if pair is not None:
+        conv_name, norm_name = pair
+        fold_bn_into_conv(module._modules[conv_name],
+                          module._modules[norm_name])
+        module._modules[norm_name] = nn.Identity()
+    elif isinstance(module, nn.Sequential):
+        names = list(module._modules)
+        for first, second in zip(names, names[1:]):
+            conv, norm = module._modules[first], module._modules[second]
+            if isinstance(conv, CONV_TYPES) and isinstance(norm, _BatchNorm):
+                fold_bn_into_conv(conv, norm)
+                module._modules[second] = nn.Identity()
+    for child in module.children():
+        fuse_conv_bn(child)
+    return module
+
+
+def count_batchnorms(module: nn.Module) -> int:
+    """Number of batch-norm layers in ``module``."""
+    return sum(isinstance(m, _BatchNorm) for m in module.modules())
+
+
+# --------------------------------------------------------------------------
+# memory and environment
+# --------------------------------------------------------------------------
+def reset_peak_rss() -> bool:
+    """Reset this process's resident-set high-water mark (Linux
+    ``/proc/self/clear_refs``); False where that is not possible."""
+    try:
+        with open('/proc/self/clear_refs', 'w') as f:
+            f.write('5')
+        return True
+    except OSError:
+        return False
+
+
+def peak_rss_mib() -> float:
+    """Peak resident set size of this process in MiB: ``VmHWM`` from
+    ``/proc/self/status``, else ``getrusage`` (the lifetime peak)."""
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('VmHWM:'):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # kilobytes on Linux, bytes on macOS
+    return peak / (1024 * 1024 if platform.system() == 'Darwin' else 1024)
+
+
+def cpu_name() -> str:
+    """The CPU model (``/proc/cpuinfo``) and logical core count."""
+    name = platform.processor() or platform.machine()
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    name = line.split(':', 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f'{name}, {os.cpu_count()} logical cores'
+
+
+# --------------------------------------------------------------------------
+# result
+# --------------------------------------------------------------------------
+@dataclass
+class BenchmarkResult:
+    """What :func:`run_benchmark` measured and under which settings.
+
+    Times are seconds over the timed videos (the warmup excluded);
+    ``scores`` are the view-averaged scores of every video run (warmup
+    included), in dataloader order, as float32 ``[videos, classes]``.
+    """
+    config: str
+    checkpoint: Optional[str]
+    device: str
+    device_name: str
+    dtype: str
+    memory_format: str
+    batch_size: int
+    views_per_video: int
+    view_shape: Tuple[int, ...]
+    num_workers: int
+    torch_threads: int
+    fuse_conv_bn: bool
+    fused_batchnorms: int
+    compiled: bool
+    warmup_batches: int
+    num_videos: int
+    num_clips: int
+    model_time: float
+    e2e_time: float
+    model_videos_per_s: float
+    clips_per_s: float
+    e2e_videos_per_s: float
+    peak_memory_mib: float
+    memory_kind: str
+    torch_version: str
+    mmvid_version: str
+    scores: np.ndarray = field(repr=False)
+
+    def as_dict(self) -> dict:
+        """Plain-type fields (``scores`` as nested lists)."""
+        out = asdict(self)
+        out['scores'] = self.scores.tolist()
+        out['view_shape'] = list(self.view_shape)
+        return out
+
+    def format(self) -> str:
+        """Human-readable report."""
+        shape = 'x'.join(str(s) for s in self.view_shape)
+        lines = [
+            f'config: {self.config}',
+            f'weights: {self.checkpoint or "random (no checkpoint)"}',
+            f'device: {self.device} ({self.device_name}); torch threads: '
+            f'{self.torch_threads}',
+            f'dtype: {self.dtype}; memory format: {self.memory_format}; '
+            'conv-bn fused: ' + (f'yes ({self.fused_batchnorms} BN layers)'
+                                 if self.fuse_conv_bn else 'no') +
+            f'; torch.compile: {"yes" if self.compiled else "no"}',
+            f'batch: {self.batch_size} video(s); views per video: '
+            f'{self.views_per_video} of C x T x H x W = {shape}; '
+            f'loader workers: {self.num_workers}',
+            f'timed: {self.num_videos} videos ({self.num_clips} clips) '
+            f'after {self.warmup_batches} warmup batch(es)',
+            f'model-only: {self.model_videos_per_s:.2f} video/s  '
+            f'({self.clips_per_s:.2f} clip/s, '
+            f'{1000 * self.model_time / max(self.num_videos, 1):.1f} '
+            'ms/video; data loading excluded)',
+            f'end-to-end: {self.e2e_videos_per_s:.2f} video/s  '
+            '(data loading included)',
+            f'peak memory: {self.peak_memory_mib:.1f} MiB '
+            f'({self.memory_kind})',
+            f'versions: torch {self.torch_version}, mmvid '
+            f'{self.mmvid_version}',
+        ]
+        return '\n'.join(lines)
+
+
+# --------------------------------------------------------------------------
+# the benchmark
+# --------------------------------------------------------------------------
+def _synchronize(device: torch.device) -> None:
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+
+
+def _channels_last_hook(module: nn.Module, args: tuple) -> tuple:
+    """Forward pre-hook: 5-D tensor arguments become channels_last_3d."""
+    return tuple(
+        a.contiguous(memory_format=torch.channels_last_3d)
+        if isinstance(a, torch.Tensor) and a.dim() == 5 else a for a in args)
+
+
+def prepare_model(model: nn.Module,
+                  fuse: bool = False,
+                  channels_last: bool = False,
+                  compile: bool = False) -> int:
+    """Apply the inference switches to an eval-mode recognizer, in place.
+
+    Args:
+        model: A recognizer with a ``backbone``.
+        fuse: Fold batch norms into convolutions (:func:`fuse_conv_bn`).
+        channels_last: Weights and the backbone's input in channels_last_3d
+            (4-D weights in channels_last).
+        compile: Replace ``model.backbone`` by ``torch.compile(backbone)``.
+
+    Returns:
+        The number of batch norms folded.
+    """
+    model.eval()
+    fused = 0
+    if fuse:
+        before = count_batchnorms(model)
+        fuse_conv_bn(model)
+        fused = before - count_batchnorms(model)
+    if channels_last:
+        for module in model.modules():
+            for param in module.parameters(recurse=False):
+                fmt = {5: torch.channels_last_3d,
+                       4: torch.channels_last}.get(param.dim())
+                if fmt is not None:
+                    param.data = param.data.contiguous(memory_format=fmt)
+        model.backbone.register_forward_pre_hook(_channels_last_hook)
+    if compile:
+        model.backbone = torch.compile(model.backbone)
+    return fused
+
+
+def _autocast(device: torch.device, amp: bool):
+    if not amp:
+        return torch.autocast(device.type, enabled=False)
+    dtype = torch.float16 if device.type == 'cuda' else torch.bfloat16
+    return torch.autocast(device.type, dtype=dtype)
+
+
+def build_test_dataloader(cfg: Config, batch_size: int = 1,
+                          num_workers: Optional[int] = None):
+    """The config's ``test_dataloader`` (unshuffled) with ``batch_size``,
+    no persistent workers, and optionally ``num_workers``."""
+    from mmengine.runner import Runner
+    loader_cfg = cfg.test_dataloader.copy()
+    loader_cfg['batch_size'] = batch_size
+    if num_workers is not None:
+        loader_cfg['num_workers'] = num_workers
+    loader_cfg['persistent_workers'] = False
+    sampler = dict(loader_cfg.get('sampler') or dict(type='DefaultSampler'))
+    if 'shuffle' in sampler:
+        sampler['shuffle'] = False
+    loader_cfg['sampler'] = sampler
+    return Runner.build_dataloader(loader_cfg)
+
+
+def run_benchmark(config: Union[str, Config],
+                  checkpoint: Optional[str] = None,
+                  num_videos: int = 20,
+                  warmup: int = 2,
+                  device: str = 'cpu',
+                  fuse: bool = False,
+                  amp: bool = False,
+                  channels_last: bool = False,
+                  compile: bool = False,
+                  batch_size: int = 1,
+                  num_workers: Optional[int] = None,
+                  cfg_options: Optional[dict] = None,
+                  log_interval: int = 0,
+                  log: Callable[[str], None] = print) -> BenchmarkResult:
+    """Measure the config's model on its test dataloader.
+
+    Args:
+        config: Config file or ``Config``.
+        checkpoint: Weights to load; None keeps the random initialisation
+            (``pretrained`` entries are always turned off).
+        num_videos: Videos to time after the warmup (whole batches: rounded
+            up to a multiple of ``batch_size``; fewer if the test set ends).
+        warmup: Batches run before timing starts.
+        device: ``'cpu'`` or ``'cuda'`` (``'cuda:N'`` also accepted).
+        fuse: Fold batch norms into convolutions.
+        amp: ``torch.autocast``: bfloat16 on CPU, float16 on CUDA.
+        channels_last: channels_last_3d weights and inputs.
+        compile: ``torch.compile`` the backbone (compiled during warmup; use
+            ``warmup >= 1``).
+        batch_size: Videos per batch (mmaction2 0.x used 1).
+        num_workers: Override the test loader's worker count.
+        cfg_options: Overrides merged into the config.
+        log_interval: Report the running model-only speed every this many
+            timed batches (0: never).
+        log: Where progress lines go.
+
+    Returns:
+        A :class:`BenchmarkResult`.
+    """
+    import mmvid
+    from mmvid.apis.inference import init_recognizer, load_config
+    from mmvid.utils import register_all_modules
+
+    for name, value, low in (('num_videos', num_videos, 1),
+                             ('warmup', warmup, 0),
+                             ('batch_size', batch_size, 1),
+                             ('log_interval', log_interval, 0)):
+        if isinstance(value, bool) or not isinstance(value, int) or \
+                value < low:
+            raise ValueError(f'{name} must be an int >= {low}, got {value!r}')
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        dev = None
+    if dev is None or dev.type not in DEVICES:
+        raise ValueError(f'device must be one of {DEVICES}, got {device!r}')
+    if dev.type == 'cuda' and not torch.cuda.is_available():
+        raise RuntimeError('device cuda requested but CUDA is not available')
+
+    register_all_modules()
+    cfg = load_config(config, cfg_options)
+    config_name = cfg.filename or str(config)
+    model = init_recognizer(cfg, checkpoint, device=str(dev))
+    fused = prepare_model(model, fuse=fuse, channels_last=channels_last,
+                          compile=compile)
+    loader = build_test_dataloader(cfg, batch_size, num_workers)
+    timed_batches = math.ceil(num_videos / batch_size)
+
+    scores: List[np.ndarray] = []
+    views = 0
+    view_shape: Tuple[int, ...] = ()
+
+    def step(batch: dict) -> int:
+        """One model-only step; returns the batch's video count."""
+        nonlocal views, view_shape
+        with torch.no_grad(), _autocast(dev, amp):
+            outputs = model.test_step(batch)
+            batch_scores = torch.stack(
+                [s.pred_score for s in outputs]).float().cpu()
+        scores.append(batch_scores.numpy())
+        if not views:
+            first = batch['inputs'][0]  # [views, C, T, H, W] of one video
+            views, view_shape = first.shape[0], tuple(first.shape[1:])
+        return len(outputs)
+
+    iterator = iter(loader)
+    try:
+        for index in range(warmup):
+            batch = next(iterator, None)
+            if batch is None:
+                raise ValueError(f'the test set has only {index} batch(es), '
+                                 f'fewer than warmup={warmup} + 1')
+            step(batch)
+        _synchronize(dev)
+        if dev.type == 'cuda':
+            torch.cuda.reset_peak_memory_stats(dev)
+            memory_kind = 'CUDA max_memory_allocated, timed loop'
+        elif reset_peak_rss():
+            memory_kind = 'CPU peak RSS of the main process, timed loop'
+        else:
+            memory_kind = 'CPU peak RSS of the main process, whole run'
+
+        model_time, videos = 0.0, 0
+        e2e_start = time.perf_counter()
+        for done in range(1, timed_batches + 1):
+            batch = next(iterator, None)
+            if batch is None:
+                break
+            _synchronize(dev)
+            start = time.perf_counter()
+            videos += step(batch)
+            _synchronize(dev)
+            model_time += time.perf_counter() - start
+            if log_interval and done % log_interval == 0:
+                log(f'Done video [{videos}/{timed_batches * batch_size}], '
+                    f'model-only: {videos / model_time:.2f} video/s')
+        e2e_time = time.perf_counter() - e2e_start
+    finally:
+        del iterator  # stop the loader's workers
+    if videos == 0:
+        raise ValueError(f'the test set has no batch left after warmup='
+                         f'{warmup}')
+    if dev.type == 'cuda':
+        peak = torch.cuda.max_memory_allocated(dev) / 2**20
+        device_name = torch.cuda.get_device_name(dev)
+    else:
+        peak = peak_rss_mib()
+        device_name = cpu_name()
+    if amp:
+        dtype = ('float16' if dev.type == 'cuda' else 'bfloat16') + \
+            ' autocast'
+    else:
+        dtype = 'float32'
+    clips = videos * views
+    return BenchmarkResult(
+        config=config_name, checkpoint=checkpoint, device=str(dev),
+        device_name=device_name, dtype=dtype,
+        memory_format='channels_last_3d' if channels_last else 'contiguous',
+        batch_size=batch_size, views_per_video=views, view_shape=view_shape,
+        num_workers=loader.num_workers, torch_threads=torch.get_num_threads(),
+        fuse_conv_bn=fuse, fused_batchnorms=fused, compiled=compile,
+        warmup_batches=warmup, num_videos=videos, num_clips=clips,
+        model_time=model_time, e2e_time=e2e_time,
+        model_videos_per_s=videos / model_time,
+        clips_per_s=clips / model_time,
+        e2e_videos_per_s=videos / e2e_time, peak_memory_mib=peak,
+        memory_kind=memory_kind, torch_version=torch.__version__,
+        mmvid_version=mmvid.__version__,
+        scores=np.concatenate(scores).astype(np.float32))

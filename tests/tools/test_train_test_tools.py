@@ -1,0 +1,105 @@
+"""tools/train.py and tools/test.py end to end on the tiny synthetic set:
+bit-identical reruns, resuming equal to not stopping, and 0.x result files.
+"""
+import json
+import os.path as osp
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from .tiny_runs import CONFIG, NUM_CLASSES, NUM_VAL, TOOLS, run, script_env
+
+# no dropout: a resumed run cannot restore torch's global RNG mid-run, and
+# the data augmentation draws from per-sample generators that do not depend
+# on it; checkpoints every epoch
+DETERMINISTIC = ['model.cls_head.dropout_ratio=0.0',
+                 'default_hooks.checkpoint.interval=1']
+
+
+def train(data, work_dir, epochs, *extra):
+    options = data['options'] + DETERMINISTIC + [
+        f'train_cfg.max_epochs={epochs}',
+        f'train_dataloader.dataset.ann_file={data["train_small"]}']
+    done = run([sys.executable, osp.join(TOOLS, 'train.py'), CONFIG, '--seed', 0,
+                '--deterministic', '--work-dir', work_dir, *extra,
+                '--cfg-options'] + options,
+               script_env(PYTHONPATH=osp.dirname(TOOLS)), work_dir.parent)
+    assert done.returncode == 0, done.stdout[-6000:]
+    return done.stdout
+
+
+def weights(path):
+    return torch.load(path, map_location='cpu',
+                      weights_only=False)['state_dict']
+
+
+def assert_same_weights(a, b):
+    wa, wb = weights(a), weights(b)
+    assert list(wa) == list(wb)
+    for key in wa:
+        assert torch.equal(wa[key], wb[key]), key
+
+
+@pytest.fixture(scope='module')
+def two_epochs(data, tmp_path_factory):
+    work_dir = tmp_path_factory.mktemp('train') / 'work'
+    train(data, work_dir, 2)
+    return work_dir
+
+
+def test_same_command_gives_bit_identical_weights(two_epochs, data,
+                                                  tmp_path):
+    again = tmp_path / 'again'
+    train(data, again, 2)
+    assert_same_weights(two_epochs / 'epoch_2.pth', again / 'epoch_2.pth')
+
+
+def test_resume_auto_continues_as_if_never_stopped(two_epochs, data,
+                                                   tmp_path):
+    work_dir = tmp_path / 'stopped'
+    train(data, work_dir, 1)  # "stopped" after epoch 1
+    assert not (work_dir / 'epoch_2.pth').exists()
+    log = train(data, work_dir, 2, '--resume')
+    assert 'resumed epoch: 1' in log
+    resumed = torch.load(work_dir / 'epoch_2.pth', map_location='cpu',
+                         weights_only=False)
+    assert resumed['meta']['epoch'] == 2
+    uninterrupted = torch.load(two_epochs / 'epoch_2.pth', map_location='cpu',
+                               weights_only=False)
+    # schedulers and learning rates continue where they stopped
+    assert resumed['param_schedulers'] == uninterrupted['param_schedulers']
+    assert [g['lr'] for g in resumed['optimizer']['param_groups']] == \
+        [g['lr'] for g in uninterrupted['optimizer']['param_groups']]
+    momentum = resumed['optimizer']['state']
+    assert momentum  # momentum buffers came back
+    for key, state in uninterrupted['optimizer']['state'].items():
+        assert torch.equal(momentum[key]['momentum_buffer'],
+                           state['momentum_buffer'])
+    assert_same_weights(two_epochs / 'epoch_2.pth', work_dir / 'epoch_2.pth')
+
+
+def test_test_tool_writes_0x_results_and_metrics(two_epochs, data,
+                                                 tmp_path):
+    out = tmp_path / 'result.json'
+    done = run([sys.executable, osp.join(TOOLS, 'test.py'), CONFIG,
+                two_epochs / 'epoch_2.pth', '--eval', 'top_k_accuracy',
+                'mean_class_accuracy', '--out', out, '--work-dir',
+                tmp_path / 'work', '--cfg-options'] + data['options'],
+               script_env(PYTHONPATH=osp.dirname(TOOLS)), tmp_path)
+    assert done.returncode == 0, done.stdout[-6000:]
+    scores = np.array(json.loads(out.read_text()))
+    assert scores.shape == (NUM_VAL, NUM_CLASSES)  # one list per video
+    np.testing.assert_allclose(scores.sum(1), 1.0, rtol=1e-5)  # 'prob'
+    labels = [int(line.split()[1])
+              for line in open(data['val']).read().splitlines()]
+    top1 = np.mean(scores.argmax(1) == labels)
+    top5 = np.mean([label in np.argsort(-row)[:5]
+                    for row, label in zip(scores, labels)])
+    printed = dict(line.split(': ') for line in done.stdout.splitlines()
+                   if line.startswith(('top1_acc', 'top5_acc',
+                                       'mean_class_accuracy')))
+    assert float(printed['top1_acc']) == pytest.approx(top1, abs=1e-4)
+    assert float(printed['top5_acc']) == pytest.approx(top5, abs=1e-4)
+    assert 'mean_class_accuracy' in printed

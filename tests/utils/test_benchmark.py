@@ -1,0 +1,174 @@
+"""Conv-BN folding and run_benchmark on the demo config with tiny data."""
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+import torch.nn as nn
+from mmcv.cnn import ConvModule
+
+from mmvid.datasets.preparation import generate_synthetic_dataset
+from mmvid.registry import MODELS
+from mmvid.apis import load_config
+from mmvid.utils.benchmark import (BenchmarkResult, count_batchnorms,
+                                   fold_bn_into_conv, fuse_conv_bn,
+                                   peak_rss_mib, run_benchmark)
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+DEMO_CONFIG = osp.join(
+    REPO, 'configs', 'recognition', 'i3d',
+    'i3d_r18-tiny_8xb1-16x2x1-12e_synthetic-rgb.py')
+
+
+def random_bn(bn: nn.Module) -> nn.Module:
+    """Batch norm with non-trivial statistics and affine parameters."""
+    with torch.no_grad():
+        bn.running_mean.normal_(0, 0.5)
+        bn.running_var.uniform_(0.5, 2.0)
+        if bn.affine:
+            bn.weight.uniform_(0.5, 1.5)
+            bn.bias.normal_(0, 0.5)
+    return bn
+
+
+def randomize_bns(model: nn.Module) -> nn.Module:
+    for module in model.modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+            random_bn(module)
+    return model.eval()
+
+
+@pytest.mark.parametrize('conv,bn,shape', [
+    (nn.Conv1d(4, 6, 3, bias=True), nn.BatchNorm1d(6), (2, 4, 9)),
+    (nn.Conv2d(4, 6, 3, bias=False), nn.BatchNorm2d(6), (2, 4, 9, 9)),
+    (nn.Conv3d(4, 6, (3, 1, 1), groups=2, bias=False), nn.BatchNorm3d(6),
+     (2, 4, 5, 7, 7)),
+    (nn.Conv3d(4, 6, 3, bias=True), nn.BatchNorm3d(6, affine=False),
+     (2, 4, 5, 7, 7)),
+])
+def test_fold_bn_into_conv_keeps_the_output(conv, bn, shape):
+    random_bn(bn).eval()
+    conv.eval()
+    x = torch.randn(shape)
+    expected = bn(conv(x))
+    fused = fold_bn_into_conv(conv, bn)
+    assert fused is conv and conv.bias is not None
+    torch.testing.assert_close(fused(x), expected, rtol=0, atol=1e-5)
+
+
+def test_fold_refuses_training_bn_and_mismatched_channels():
+    with pytest.raises(RuntimeError, match='training mode'):
+        fold_bn_into_conv(nn.Conv3d(2, 3, 1), nn.BatchNorm3d(3).train())
+    with pytest.raises(ValueError, match='3 output channels'):
+        fold_bn_into_conv(nn.Conv3d(2, 3, 1), nn.BatchNorm3d(4).eval())
+    with pytest.raises(TypeError):
+        fold_bn_into_conv(nn.Linear(2, 3), nn.BatchNorm1d(3).eval())
+
+
+class Mixed(nn.Module):
+    """Conv-then-BN ConvModule, BN-then-conv ConvModule, a Sequential."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = ConvModule(3, 4, 3, padding=1, conv_cfg=dict(type='Conv3d'),
+                            norm_cfg=dict(type='BN3d'))
+        self.b = ConvModule(4, 5, 1, conv_cfg=dict(type='Conv3d'),
+                            norm_cfg=dict(type='BN3d'),
+                            order=('norm', 'conv', 'act'))
+        self.c = nn.Sequential(nn.Conv3d(5, 6, 1), nn.BatchNorm3d(6),
+                               nn.ReLU())
+
+    def forward(self, x):
+        return self.c(self.b(self.a(x)))
+
+
+def test_fuse_conv_bn_only_folds_bn_after_conv():
+    model = randomize_bns(Mixed())
+    x = torch.randn(2, 3, 4, 6, 6)
+    expected = model(x)
+    assert count_batchnorms(model) == 3
+    fuse_conv_bn(model)
+    # the norm-first ConvModule keeps its BN (it normalises the input)
+    assert count_batchnorms(model) == 1
+    assert isinstance(model.b.norm, nn.BatchNorm3d)
+    assert isinstance(model.a.norm, nn.Identity)
+    assert isinstance(model.c[1], nn.Identity)
+    torch.testing.assert_close(model(x), expected, rtol=0, atol=1e-5)
+
+
+def test_peak_rss_is_positive():
+    assert peak_rss_mib() > 10
+
+
+@pytest.fixture(scope='module')
+def tiny(tmp_path_factory):
+    """Two val videos and a demo-model checkpoint with random BN stats."""
+    root = tmp_path_factory.mktemp('bench') / 'syn'
+    generate_synthetic_dataset(
+        str(root), num_classes=2, videos_per_class_train=1,
+        videos_per_class_val=1, num_frames=8, size=(32, 24),
+        write_rawframes=False, progress=False)
+    torch.manual_seed(3)
+    model = randomize_bns(MODELS.build(load_config(DEMO_CONFIG).model))
+    ckpt = root.parent / 'demo_random.pth'
+    torch.save(dict(state_dict=model.state_dict()), ckpt)
+    options = {
+        'test_dataloader.dataset.ann_file': str(root / 'val_list_videos.txt'),
+        'test_dataloader.dataset.data_prefix.video': str(root),
+        'test_dataloader.dataset.label_file': str(root / 'label_map.txt'),
+    }
+    return root, str(ckpt), options
+
+
+def test_run_benchmark_reports_and_fusing_keeps_predictions(tiny):
+    _, ckpt, options = tiny
+    lines = []
+    plain = run_benchmark(DEMO_CONFIG, checkpoint=ckpt, num_videos=1,
+                          warmup=1, num_workers=0, cfg_options=options,
+                          log_interval=1, log=lines.append)
+    fused = run_benchmark(DEMO_CONFIG, checkpoint=ckpt, num_videos=1,
+                          warmup=1, num_workers=0, cfg_options=options,
+                          fuse=True)
+    assert isinstance(plain, BenchmarkResult)
+    assert lines == [f'Done video [1/1], model-only: '
+                     f'{plain.model_videos_per_s:.2f} video/s']
+    # the demo test pipeline: 2 clips x 3 crops of 16 x 72 x 72
+    assert plain.views_per_video == 6
+    assert plain.view_shape == (3, 16, 72, 72)
+    assert (plain.num_videos, plain.num_clips) == (1, 6)
+    assert plain.device == 'cpu' and plain.dtype == 'float32'
+    assert plain.memory_format == 'contiguous' and plain.batch_size == 1
+    assert plain.checkpoint == ckpt and not plain.compiled
+    assert plain.model_time > 0 and plain.e2e_time >= plain.model_time
+    assert plain.clips_per_s == pytest.approx(6 * plain.model_videos_per_s)
+    assert plain.model_videos_per_s == pytest.approx(1 / plain.model_time)
+    assert plain.e2e_videos_per_s == pytest.approx(1 / plain.e2e_time)
+    assert plain.peak_memory_mib > 10 and 'RSS' in plain.memory_kind
+    assert plain.torch_version == torch.__version__
+    assert plain.mmvid_version
+    # ResNet3d-18: stem + 8 blocks x 2 convs + 3 downsamples
+    assert (plain.fused_batchnorms, fused.fused_batchnorms) == (0, 20)
+    assert plain.scores.shape == (2, 8)  # warmup video + timed video
+    np.testing.assert_allclose(fused.scores, plain.scores, rtol=0,
+                               atol=1e-4)
+    # the random BN statistics make the videos' predictions differ
+    assert not np.allclose(plain.scores[0], plain.scores[1], atol=1e-4)
+
+    text = plain.format()
+    for field in ('device: cpu', 'dtype: float32',
+                  'memory format: contiguous', 'batch: 1 video(s)',
+                  'views per video: 6', 'model-only:', 'clip/s',
+                  'end-to-end:', 'peak memory:', 'versions: torch'):
+        assert field in text
+    assert plain.as_dict()['view_shape'] == [3, 16, 72, 72]
+
+
+def test_run_benchmark_rejects_bad_arguments(tiny):
+    _, _, options = tiny
+    with pytest.raises(ValueError, match='num_videos'):
+        run_benchmark(DEMO_CONFIG, num_videos=0, cfg_options=options)
+    with pytest.raises(ValueError, match='device'):
+        run_benchmark(DEMO_CONFIG, device='tpu', cfg_options=options)
+    with pytest.raises(ValueError, match='fewer than warmup'):
+        run_benchmark(DEMO_CONFIG, warmup=5, num_workers=0,
+                      cfg_options=options)
