@@ -17,19 +17,6 @@ CONFIG=$1
 GPUS=$2
 shift 2
 
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}
-PORT=${PORT:-29500}
 TOOLS_DIR=$(cd "$(dirname "$0")" && pwd)
-
-export PYTHONPATH="$(dirname "$TOOLS_DIR")${PYTHONPATH:+:$PYTHONPATH}"
-export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
-
-exec "${PYTHON:-python}" -m torch.distributed.run \
-    --nnodes="$NNODES" \
-    --node_rank="$NODE_RANK" \
-    --master_addr="$MASTER_ADDR" \
-    --master_port="$PORT" \
-    --nproc_per_node="$GPUS" \
-    "$TOOLS_DIR/train.py" "$CONFIG" --launcher pytorch "$@"
+exec bash "$TOOLS_DIR/launch/torchrun.sh" "$GPUS" "$TOOLS_DIR/train.py" \
+    "$CONFIG" --launcher pytorch "$@"

@@ -20,25 +20,6 @@ CONFIG=$3
 CHECKPOINT=$4
 shift 4
 
-GPUS=${GPUS:-8}
-GPUS_PER_NODE=${GPUS_PER_NODE:-8}
-CPUS_PER_TASK=${CPUS_PER_TASK:-5}
-SRUN_ARGS=${SRUN_ARGS:-""}
 TOOLS_DIR=$(cd "$(dirname "$0")" && pwd)
-
-export MASTER_PORT=${MASTER_PORT:-$((12000 + RANDOM % 20000))}
-export PYTHONPATH="$(dirname "$TOOLS_DIR")${PYTHONPATH:+:$PYTHONPATH}"
-
-set -x
-# SRUN_ARGS is unquoted on purpose: it may hold several options.
-# shellcheck disable=SC2086
-exec srun -p "$PARTITION" \
-    --job-name="$JOB_NAME" \
-    --gres=gpu:"$GPUS_PER_NODE" \
-    --ntasks="$GPUS" \
-    --ntasks-per-node="$GPUS_PER_NODE" \
-    --cpus-per-task="$CPUS_PER_TASK" \
-    --kill-on-bad-exit=1 \
-    $SRUN_ARGS \
-    "${PYTHON:-python}" -u "$TOOLS_DIR/test.py" "$CONFIG" "$CHECKPOINT" \
-    --launcher slurm "$@"
+exec bash "$TOOLS_DIR/launch/srun.sh" "$PARTITION" "$JOB_NAME" \
+    "$TOOLS_DIR/test.py" "$CONFIG" "$CHECKPOINT" --launcher slurm "$@"
