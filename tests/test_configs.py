@@ -47,6 +47,8 @@ ZOO = sorted(
     if osp.dirname(path) == osp.relpath(ZOO_DIR, ROOT)
     and osp.basename(path)[:-3] != DEMO)
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+# shared settings that only make sense inherited: no dataset of their own
+FRAGMENTS = ('configs/_base_/datasets/default_loaders.py', )
 
 I3D_INFLATE = ((1, 1, 1), (1, 0, 1, 0), (1, 0, 1, 0, 1, 0), (0, 1, 0))
 NL_BLOCKS = ['layer2.1', 'layer2.3', 'layer3.1', 'layer3.3', 'layer3.5']
@@ -212,6 +214,11 @@ def num_params(model) -> int:
 def test_config_loads_and_builds(path):
     cfg = load(path)
     assert inheritance_depth(path) <= 3, 'inherits more than 3 levels deep'
+    if path in FRAGMENTS:
+        for loader in LOADERS:
+            assert 'pipeline' not in cfg[loader].get('dataset', {})
+            assert cfg[loader].sampler['type'] in DATA_SAMPLERS
+        return
     if 'model' in cfg:
         model = build_model(cfg)
         assert isinstance(model, nn.Module)

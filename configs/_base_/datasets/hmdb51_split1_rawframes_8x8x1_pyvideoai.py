@@ -9,6 +9,8 @@
 # to 224; MultiScaleCrop draws that fraction from a few values.
 # A child config that changes a pipeline must assign it to its dataloader
 # again, e.g. `train_dataloader = dict(dataset=dict(pipeline=train_pipeline))`.
+_base_ = ['./default_loaders.py']
+
 dataset_type = 'RawframeDataset'
 data_root = 'data/hmdb51/rawframes'
 ann_file_train = 'data/hmdb51/hmdb51_train_split_1_rawframes.txt'
@@ -46,11 +48,6 @@ test_pipeline = [
 ]
 
 train_dataloader = dict(
-    batch_size=8,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='EpochSeedSampler', shuffle=True),
-    worker_init_fn=dict(type='mmvid.limit_worker_threads'),
     dataset=dict(
         type=dataset_type,
         ann_file=ann_file_train,
@@ -58,29 +55,14 @@ train_dataloader = dict(
         on_error='skip',
         pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=8,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    worker_init_fn=dict(type='mmvid.limit_worker_threads'),
     dataset=dict(
         type=dataset_type,
         ann_file=ann_file_val,
         data_prefix=dict(img=data_root),
-        pipeline=val_pipeline,
-        test_mode=True))
+        pipeline=val_pipeline))
 test_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    worker_init_fn=dict(type='mmvid.limit_worker_threads'),
     dataset=dict(
         type=dataset_type,
         ann_file=ann_file_test,
         data_prefix=dict(img=data_root),
-        pipeline=test_pipeline,
-        test_mode=True))
-
-val_evaluator = dict(type='AccMetric')
-test_evaluator = val_evaluator
+        pipeline=test_pipeline))

@@ -2,6 +2,8 @@
 # A child config that changes a pipeline must assign it to its dataloader
 # again, e.g. `train_dataloader = dict(dataset=dict(pipeline=train_pipeline))`
 # (a base value is not recomputed from a child's variable).
+_base_ = ['./default_loaders.py']
+
 dataset_type = 'RawframeDataset'
 data_root = 'data/kinetics400/rawframes_train'
 data_root_val = 'data/kinetics400/rawframes_val'
@@ -40,11 +42,6 @@ test_pipeline = [
 ]
 
 train_dataloader = dict(
-    batch_size=8,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='EpochSeedSampler', shuffle=True),
-    worker_init_fn=dict(type='mmvid.limit_worker_threads'),
     dataset=dict(
         type=dataset_type,
         ann_file=ann_file_train,
@@ -52,29 +49,14 @@ train_dataloader = dict(
         on_error='skip',
         pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=8,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    worker_init_fn=dict(type='mmvid.limit_worker_threads'),
     dataset=dict(
         type=dataset_type,
         ann_file=ann_file_val,
         data_prefix=dict(img=data_root_val),
-        pipeline=val_pipeline,
-        test_mode=True))
+        pipeline=val_pipeline))
 test_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    worker_init_fn=dict(type='mmvid.limit_worker_threads'),
     dataset=dict(
         type=dataset_type,
         ann_file=ann_file_test,
         data_prefix=dict(img=data_root_val),
-        pipeline=test_pipeline,
-        test_mode=True))
-
-val_evaluator = dict(type='AccMetric')
-test_evaluator = val_evaluator
+        pipeline=test_pipeline))

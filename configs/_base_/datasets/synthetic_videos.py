@@ -1,6 +1,8 @@
 # The built-in synthetic motion dataset (tools/data/generate_synthetic.py):
 # 8 classes told apart only by motion, 24 train + 8 val clips each, 32 frames
 # of 128x96. No flips: a flip turns move_left into move_right.
+_base_ = ['./default_loaders.py']
+
 dataset_type = 'VideoDataset'
 data_root = 'data/synthetic'
 clip_len = 16
@@ -39,11 +41,6 @@ test_pipeline = [
 ]
 
 train_dataloader = dict(
-    batch_size=8,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='EpochSeedSampler', shuffle=True),
-    worker_init_fn=dict(type='mmvid.limit_worker_threads'),
     dataset=dict(
         type=dataset_type,
         ann_file=f'{data_root}/train_list_videos.txt',
@@ -52,31 +49,19 @@ train_dataloader = dict(
         on_error='skip',
         pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=8,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    worker_init_fn=dict(type='mmvid.limit_worker_threads'),
     dataset=dict(
         type=dataset_type,
         ann_file=f'{data_root}/val_list_videos.txt',
         data_prefix=dict(video=data_root),
         label_file=f'{data_root}/label_map.txt',
-        pipeline=val_pipeline,
-        test_mode=True))
+        pipeline=val_pipeline))
 test_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    worker_init_fn=dict(type='mmvid.limit_worker_threads'),
     dataset=dict(
         type=dataset_type,
         ann_file=f'{data_root}/val_list_videos.txt',
         data_prefix=dict(video=data_root),
         label_file=f'{data_root}/label_map.txt',
-        pipeline=test_pipeline,
-        test_mode=True))
+        pipeline=test_pipeline))
 
 val_evaluator = dict(type='AccMetric', topk=(1, 5))
 test_evaluator = val_evaluator
