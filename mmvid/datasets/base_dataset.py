@@ -177,7 +177,9 @@ class BaseActionDataset(BaseDataset):
 
     def annotation_fields(self) -> Tuple[Field, ...]:
         """The columns of a line before the label(s)."""
-        raise NotImplementedError
+        raise TypeError(f'{type(self).__name__} must define '
+                        'annotation_fields() (VideoDataset and RawframeDataset '
+                        'do)')
 
     def annotation_delimiter(self) -> str:
         """The column separator of the annotation list."""

@@ -11,6 +11,7 @@ Multi-view crops (``ThreeCrop``, ``TenCrop``) multiply the frames: output
 ``imgs`` are crop-major (all frames of view 0, then view 1, ...) and
 ``crop_bbox`` has one row per output frame.
 """
+from abc import abstractmethod
 from typing import List, Sequence, Tuple, Union
 
 import mmcv
@@ -414,10 +415,10 @@ class MultiViewCrop(VideoTransform):
                  for x, y in self.view_offsets(img_shape, crop_w, crop_h)]
         return _multi_view(results, boxes, self.flips)
 
+    @abstractmethod
     def view_offsets(self, img_shape: Tuple[int, int], crop_w: int,
                      crop_h: int) -> List[Tuple[int, int]]:
         """The ``(x, y)`` offsets of the crops, in output order."""
-        raise NotImplementedError
 
 
 @TRANSFORMS.register_module()

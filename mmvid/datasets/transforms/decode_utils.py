@@ -22,6 +22,7 @@
 """
 import os
 import os.path as osp
+from abc import abstractmethod
 from typing import Any, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -191,15 +192,15 @@ class VideoReaderInit(VideoTransform):
         results['avg_fps'] = self._avg_fps(reader)
         return results
 
+    @abstractmethod
     def _open_reader(self, path: str) -> Tuple[Any, int]:
         """``(the open reader, its frame count)`` of the video ``path`` (an
         existing, non-empty file); ``BadSampleError`` where the library
         cannot open it."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _avg_fps(self, reader: Any) -> float:
         """The frame rate of an open reader."""
-        raise NotImplementedError
 
     @staticmethod
     def _close_reader(reader: Any) -> None:
@@ -244,13 +245,13 @@ class VideoReaderDecode(VideoTransform):
             self._close_reader(reader)
         return set_frame_outputs(results, frames_in_order(frames, inverse))
 
+    @abstractmethod
     def _read_frames(self, reader: Any, unique: np.ndarray, path: str,
                      total_frames: int) -> List[np.ndarray]:
         """The ``[H, W, 3]`` uint8 RGB frames ``unique`` (sorted, distinct,
         ``< total_frames``) of the video ``path``, in that order;
         ``BadSampleError`` naming the file and the frame where one cannot be
         read."""
-        raise NotImplementedError
 
     @staticmethod
     def _close_reader(reader: Any) -> None:
