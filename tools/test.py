@@ -13,8 +13,9 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 from mmvid.apis import turn_off_pretrained
-from mmvid.engine.tool_setup import (add_common_args, init_cpu_dist,
-                                     load_tool_config, set_average_clips)
+from mmvid.engine.tool_setup import (add_common_args, finish_distributed,
+                                     init_cpu_dist, load_tool_config,
+                                     set_average_clips)
 from mmvid.evaluation import METRIC_NAMES
 from mmvid.utils import register_all_modules
 from mmvid.utils.checkpoint import load_checkpoint
@@ -79,4 +80,7 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    finally:
+        finish_distributed()

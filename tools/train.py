@@ -12,8 +12,8 @@ import os.path as osp
 import torch
 from mmengine.runner import Runner
 
-from mmvid.engine.tool_setup import (add_common_args, init_cpu_dist,
-                                     load_tool_config)
+from mmvid.engine.tool_setup import (add_common_args, finish_distributed,
+                                     init_cpu_dist, load_tool_config)
 from mmvid.utils import register_all_modules
 
 
@@ -110,4 +110,7 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    finally:
+        finish_distributed()

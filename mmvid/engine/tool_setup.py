@@ -137,6 +137,19 @@ def init_cpu_dist(cfg: Config) -> None:
     torch_dist.init_process_group(backend=backend, **kwargs)
 
 
+def finish_distributed() -> None:
+    """Leave the process group cleanly at the end of a tool.
+
+    A group that is never destroyed leaves gloo's threads running while the
+    interpreter exits, which can abort the process ("terminate called
+    without an active exception") after all work is done. No barrier: a
+    rank that failed must not leave the others waiting.
+    """
+    if torch.distributed.is_available() and \
+            torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
+
+
 def set_average_clips(cfg: Config, average_clips: Optional[str]) -> None:
     """``--average-clips prob|score|none``: override how views are averaged
     (in the head and, where a config sets it there, in ``test_cfg``)."""
