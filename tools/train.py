@@ -14,6 +14,7 @@ from mmengine.runner import Runner
 
 from mmvid.engine.tool_setup import (add_common_args, finish_distributed,
                                      init_cpu_dist, load_tool_config)
+from mmvid.registry import METRICS
 from mmvid.utils import register_all_modules
 
 
@@ -86,12 +87,16 @@ def test_after_training(runner: Runner, which: str) -> None:
         if best is None:
             raise RuntimeError('--test-best: no best checkpoint was saved')
         runner.load_checkpoint(best)
-    runner.test_evaluator.metrics.append(
-        runner.build_evaluator(dict(
-            type='DumpScores',
-            out_file=osp.join(runner.work_dir, f'{which}_pred.pkl'))
-        ).metrics[0])
-    metrics = runner.test()
+    # this run's dump only: --test-last then --test-best must not make the
+    # best test overwrite last_pred.pkl
+    metrics_list = runner.test_evaluator.metrics
+    metrics_list.append(METRICS.build(dict(
+        type='DumpScores',
+        out_file=osp.join(runner.work_dir, f'{which}_pred.pkl'))))
+    try:
+        metrics = runner.test()
+    finally:
+        metrics_list.pop()
     runner.logger.info(f'{which} checkpoint test: {metrics}')
 
 

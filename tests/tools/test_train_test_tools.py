@@ -1,9 +1,12 @@
 """tools/train.py and tools/test.py end to end on the tiny synthetic set:
 bit-identical reruns, resuming equal to not stopping, and 0.x result files.
 """
+import importlib.util
 import json
 import os.path as osp
+import pickle
 import sys
+import types
 
 import numpy as np
 import pytest
@@ -80,6 +83,28 @@ def test_resume_auto_continues_as_if_never_stopped(two_epochs, data,
     assert_same_weights(two_epochs / 'epoch_2.pth', work_dir / 'epoch_2.pth')
 
 
+def test_test_last_and_best_write_their_own_predictions(data, tmp_path):
+    work_dir = tmp_path / 'work'
+    log = train(data, work_dir, 2, '--validate', '--test-last', '--test-best')
+    assert 'last checkpoint test' in log and 'best checkpoint test' in log
+    last = pickle.loads((work_dir / 'last_pred.pkl').read_bytes())
+    best = pickle.loads((work_dir / 'best_pred.pkl').read_bytes())
+    assert len(last) == len(best) == NUM_VAL
+    assert all(score.shape == (NUM_CLASSES, ) for score in last + best)
+    # the last weights' scores are the epoch-2 model's, not overwritten by
+    # the best test: recompute them from epoch_2.pth with tools/test.py
+    out = tmp_path / 'epoch2.pkl'
+    done = run([sys.executable, osp.join(TOOLS, 'test.py'), CONFIG,
+                work_dir / 'epoch_2.pth', '--out', out, '--work-dir',
+                tmp_path / 'test', '--cfg-options'] + data['options'] +
+               DETERMINISTIC,
+               script_env(PYTHONPATH=osp.dirname(TOOLS)), tmp_path)
+    assert done.returncode == 0, done.stdout[-6000:]
+    expected = pickle.loads(out.read_bytes())
+    for got, want in zip(last, expected):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
 def test_test_tool_writes_0x_results_and_metrics(two_epochs, data,
                                                  tmp_path):
     out = tmp_path / 'result.json'
@@ -103,3 +128,34 @@ def test_test_tool_writes_0x_results_and_metrics(two_epochs, data,
     assert float(printed['top1_acc']) == pytest.approx(top1, abs=1e-4)
     assert float(printed['top5_acc']) == pytest.approx(top5, abs=1e-4)
     assert 'mean_class_accuracy' in printed
+
+
+def test_each_after_training_test_dumps_only_its_own_file(tmp_path):
+    """--test-last then --test-best: each test run writes one file, its own
+    (the best test must not write last_pred.pkl again)."""
+    spec = importlib.util.spec_from_file_location(
+        'train_tool', osp.join(TOOLS, 'train.py'))
+    train_tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train_tool)
+
+    class Runner:
+        work_dir = str(tmp_path)
+        test_evaluator = types.SimpleNamespace(metrics=[])
+        message_hub = types.SimpleNamespace(get_info=lambda key: 'best.pth')
+        logger = types.SimpleNamespace(info=lambda message: None)
+        loaded, dumped = [], []
+
+        def load_checkpoint(self, path):
+            self.loaded.append(path)
+
+        def test(self):
+            self.dumped.append([osp.basename(m.out_file)
+                                for m in self.test_evaluator.metrics])
+            return {}
+
+    runner = Runner()
+    train_tool.test_after_training(runner, 'last')
+    train_tool.test_after_training(runner, 'best')
+    assert runner.dumped == [['last_pred.pkl'], ['best_pred.pkl']]
+    assert runner.loaded == ['best.pth']
+    assert runner.test_evaluator.metrics == []
