@@ -9,6 +9,7 @@ from mmvid.registry import MODELS
 from mmvid.structures import ActionDataSample
 
 AVERAGE_CLIPS = ('prob', 'score', None)
+_HEAD_SETTING = object()  # predict(): use the head's own average_clips
 
 
 def average_clip(cls_scores: torch.Tensor, num_views: int,
@@ -114,7 +115,7 @@ class BaseHead(BaseModule):
 
     def predict(self, feats: torch.Tensor,
                 data_samples: List[ActionDataSample],
-                average_clips: Optional[str] = 'unset'
+                average_clips: Optional[str] = _HEAD_SETTING
                 ) -> List[ActionDataSample]:
         """Set ``pred_score`` (views averaged) and ``pred_label``.
 
@@ -123,7 +124,7 @@ class BaseHead(BaseModule):
             data_samples: ``B`` samples, filled in place.
             average_clips: Overrides the head's setting when given.
         """
-        mode = self.average_clips if average_clips == 'unset' else \
+        mode = self.average_clips if average_clips is _HEAD_SETTING else \
             average_clips
         cls_scores = self(feats)
         num_views = cls_scores.shape[0] // len(data_samples)
