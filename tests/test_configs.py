@@ -40,12 +40,13 @@ ZOO_DIR = osp.join(CONFIG_ROOT, 'recognition', 'i3d')
 ALL_CONFIGS = sorted(
     osp.relpath(path, ROOT) for path in glob.glob(
         osp.join(CONFIG_ROOT, '**', '*.py'), recursive=True))
-# the demo config follows mmaction2 1.x's naming and is no zoo entry
+# the demo configs follow mmaction2 1.x's naming and are no zoo entries
 DEMO = 'i3d_r18-tiny_8xb1-16x2x1-12e_synthetic-rgb'
+DEMO_1FRAME = 'i3d_r18-tiny_8xb1-1x1x1-12e_synthetic-rgb'
 ZOO = sorted(
     osp.basename(path)[:-3] for path in ALL_CONFIGS
     if osp.dirname(path) == osp.relpath(ZOO_DIR, ROOT)
-    and osp.basename(path)[:-3] != DEMO)
+    and osp.basename(path)[:-3] not in (DEMO, DEMO_1FRAME))
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 # shared settings that only make sense inherited: no dataset of their own
 FRAGMENTS = ('configs/_base_/datasets/default_loaders.py', )
@@ -558,3 +559,39 @@ def test_plateau_schedule_cuts_the_lr_after_10_flat_validations():
     assert wrapper.get_lr()['lr'][0] == pytest.approx(1e-4)
     plateau.step(dict(top1_acc=0.5))
     assert wrapper.get_lr()['lr'][0] == pytest.approx(1e-5)
+
+
+# -- the demo and its 1-frame ablation -------------------------------------
+
+
+def test_one_frame_ablation_differs_from_the_demo_only_in_time():
+    demo, ablation = load(zoo_path(DEMO)), load(zoo_path(DEMO_1FRAME))
+    for loader in LOADERS:
+        ours = ablation[loader].dataset.pipeline
+        theirs = demo[loader].dataset.pipeline
+        assert types(ours) == types(theirs)
+        for a, b in zip(ours, theirs):
+            if a['type'] == 'SampleFrames':
+                assert b['clip_len'] == 16 and b['frame_interval'] == 2
+                assert (a['clip_len'], a['frame_interval']) == (1, 1)
+                a, b = dict(a, clip_len=0, frame_interval=0), dict(
+                    b, clip_len=0, frame_interval=0)
+            assert a == b
+    assert ablation.model.backbone.pop('with_pool2') is False
+    assert ablation.model == demo.model
+    for key in ('train_cfg', 'optim_wrapper', 'param_scheduler'):
+        assert ablation[key] == demo[key], key
+    # test views: 2 clips x 3 crops at the 64 px training scale
+    test = demo.test_dataloader.dataset.pipeline
+    assert num_test_views(test) == 6
+    assert only_step(test, 'Resize')['scale'] == (-1, 64)
+    assert only_step(test, 'ThreeCrop')['crop_size'] == 64
+
+
+def test_one_frame_ablation_runs_on_one_frame_clips():
+    model = model_of(DEMO_1FRAME).eval()
+    data = dict(
+        inputs=[torch.randint(0, 256, (6, 3, 1, 64, 64), dtype=torch.uint8)],
+        data_samples=[ActionDataSample().set_gt_label(0)])
+    out = model.test_step(data)
+    assert out[0].pred_score.shape == (8, )

@@ -58,7 +58,7 @@ def test_benchmark_cli_on_the_demo_config(tmp_path):
             r'dtype: float32; memory format: contiguous; '
             r'conv-bn fused: yes \(20 BN layers\); torch.compile: no',
             r'batch: 1 video\(s\); views per video: 6 of C x T x H x W = '
-            r'3x16x72x72; loader workers: 1',
+            r'3x16x64x64; loader workers: 1',
             r'timed: 1 videos \(6 clips\) after 1 warmup batch',
             r'model-only: [\d.]+ video/s  \([\d.]+ clip/s, [\d.]+ ms/video',
             r'end-to-end: [\d.]+ video/s', r'peak memory: [\d.]+ MiB',

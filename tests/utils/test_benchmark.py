@@ -132,9 +132,9 @@ def test_run_benchmark_reports_and_fusing_keeps_predictions(tiny):
     assert isinstance(plain, BenchmarkResult)
     assert lines == [f'Done video [1/1], model-only: '
                      f'{plain.model_videos_per_s:.2f} video/s']
-    # the demo test pipeline: 2 clips x 3 crops of 16 x 72 x 72
+    # the demo test pipeline: 2 clips x 3 crops of 16 x 64 x 64
     assert plain.views_per_video == 6
-    assert plain.view_shape == (3, 16, 72, 72)
+    assert plain.view_shape == (3, 16, 64, 64)
     assert (plain.num_videos, plain.num_clips) == (1, 6)
     assert plain.device == 'cpu' and plain.dtype == 'float32'
     assert plain.memory_format == 'contiguous' and plain.batch_size == 1
@@ -160,7 +160,7 @@ def test_run_benchmark_reports_and_fusing_keeps_predictions(tiny):
                   'views per video: 6', 'model-only:', 'clip/s',
                   'end-to-end:', 'peak memory:', 'versions: torch'):
         assert field in text
-    assert plain.as_dict()['view_shape'] == [3, 16, 72, 72]
+    assert plain.as_dict()['view_shape'] == [3, 16, 64, 64]
 
 
 def test_run_benchmark_rejects_bad_arguments(tiny):

@@ -23,8 +23,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p = make_parser(__doc__, EPILOG)
     p.add_argument('out_dir', nargs='?', default='data/synthetic')
     p.add_argument('--num-classes', type=int, default=8)
-    p.add_argument('--train-per-class', type=int, default=24)
-    p.add_argument('--val-per-class', type=int, default=8)
+    p.add_argument('--train-per-class', type=int, default=48)
+    p.add_argument('--val-per-class', type=int, default=16)
     p.add_argument('--num-frames', type=int, default=32)
     p.add_argument('--size', type=int, nargs=2, default=(128, 96),
                    metavar=('WIDTH', 'HEIGHT'))

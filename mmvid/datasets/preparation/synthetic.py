@@ -34,7 +34,7 @@ from .batch import check_num_workers, run_tasks
 from .synthetic_clips import (CLASS_NAMES, anchor_frame, anchor_margins,
                               render_clip, sample_appearance, sample_motion)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 PARAMS_FILE = 'synthetic_params.json'
 FILENAME_TMPL = 'img_{:05}.jpg'
 SPLITS = ('train', 'val')
@@ -199,9 +199,10 @@ and byte-identical JPEG frames.
 {classes}
 
 A textured shape (rectangle, triangle, ellipse or L; random stripes, colours,
-size, position and a smooth random background with per-frame noise) moves
-left / right / up / down, rotates clockwise / counter-clockwise, approaches
-(grows) or recedes (shrinks). The class is the motion only: clip `k` of
+size and position) in front of a random grey-mean texture, with per-frame
+noise. The camera moves, so the whole frame moves: left / right / up / down,
+rotates clockwise / counter-clockwise about the shape, or zooms in
+(approach) / out (recede) on it. The class is the motion only: clip `k` of
 every class in a split shares its appearance and shows exactly the same
 middle frame (frame {anchor} of {num_frames}, 0-based); the classes differ in
 how the frames change. A model must use time to beat chance.
@@ -261,8 +262,8 @@ def _summary(out_dir: str, params: dict, files: Dict[str, str],
 
 def generate_synthetic_dataset(out_dir: str,
                                num_classes: int = 8,
-                               videos_per_class_train: int = 24,
-                               videos_per_class_val: int = 8,
+                               videos_per_class_train: int = 48,
+                               videos_per_class_val: int = 16,
                                num_frames: int = 32,
                                size: Tuple[int, int] = (128, 96),
                                fps: float = 25,

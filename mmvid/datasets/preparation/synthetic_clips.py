@@ -1,5 +1,10 @@
-"""Clips of the synthetic action dataset: a textured shape whose MOTION is
-the class.
+"""Clips of the synthetic action dataset: a scene whose MOTION is the class.
+
+A scene is a textured shape in front of a textured background; the camera
+moves, so shape and background move together: the whole frame moves left,
+right, up or down, rotates about the shape's centre, or zooms in or out
+about it. Motion over the whole frame (not just a small shape) is what lets
+a small I3D learn the classes from scratch in a few minutes on a CPU.
 
 Classes (label order): ``move_left, move_right, move_up, move_down,
 rotate_cw, rotate_ccw, approach`` (grows), ``recede`` (shrinks). A dataset
@@ -9,13 +14,14 @@ Why no single frame tells the class. A clip is drawn in two independent
 parts:
 
 - the *appearance* (:func:`sample_appearance`): shape type, stripe texture,
-  colours, background, per-frame noise, and the shape's state -- centre,
-  angle, radius -- at the anchor frame ``m = num_frames // 2``;
+  colours, background texture, per-frame noise, and the shape's state --
+  centre, angle, radius -- at the anchor frame ``m = num_frames // 2``;
 - the *motion* (:func:`sample_motion`): the class and how far it moves.
 
 The state at frame ``t`` is the anchor state moved by
-``u = (t - m) / (num_frames - 1)`` of the motion (:func:`clip_states`), so at
-``t = m`` every class shows the anchor state itself: frame ``m`` is a
+``u = (t - m) / (num_frames - 1)`` of the motion (:func:`clip_states`); the
+background undergoes the same similarity transform about the anchor centre
+(:func:`scene_matrix`). At ``t = m`` every class shows the anchor state itself: frame ``m`` is a
 function of the appearance alone and is pixel-identical whatever the class.
 The anchor ranges are the same for all classes (wide enough margins for the
 farthest-moving and the largest-growing class), so every class keeps the
@@ -24,7 +30,9 @@ shape fully in view. Opposite classes are mirror images in time: frame
 ``move_right`` (up to the one-frame asymmetry of an even clip length).
 Only the change across frames tells the class.
 
-What a single frame can still tell: the view is bounded, so the shape of a
+The background is random texture drawn on a canvas large enough for every
+motion, so no frame shows a border or a seam. What a single frame can still
+tell: the view is bounded, so the shape of a
 ``move_right`` clip starts left of its anchor; a frame at a *known* time
 other than the middle is informative (Bayes-optimal 8-way accuracy from the
 exact centre and size of frame 0: about 0.65 at 128x96, 32 frames). A
@@ -51,6 +59,9 @@ SHIFT_RANGE = (0.30, 0.40)  # whole-clip path / image width (height)
 TURN_RANGE = (120.0, 200.0)  # whole-clip rotation, degrees
 ZOOM_RANGE = (1.8, 2.4)  # whole-clip size ratio
 MIN_COLOR_DISTANCE = 150  # L1 distance of shape and background colours
+BACKGROUND_LEVELS = (128, 128)  # mean background colour range, per channel
+BLOB_SIZE = 1 / 12  # background blobs / short image side
+DETAIL_SIGMA = 1 / 64  # background fine-detail blur / short image side
 
 
 @dataclass(frozen=True)
@@ -62,7 +73,10 @@ class Appearance:
         premultiplied (np.ndarray): float32 [S, S, 3] sprite colour (BGR)
             times alpha.
         alpha (np.ndarray): float32 [S, S] in [0, 1].
-        background (np.ndarray): float32 [H, W, 3] BGR.
+        background (np.ndarray): float32 [C, C, 3] BGR texture canvas; its
+            centre pixel ``((C - 1) / 2, (C - 1) / 2)`` sits at ``center``
+            in the anchor frame.
+        size (tuple[int, int]): (width, height) of the frames.
         center (tuple[float, float]): (x, y) at the anchor frame, px.
         angle (float): Degrees at the anchor frame (clockwise on screen).
         radius (float): Bounding-circle radius at the anchor frame, px.
@@ -73,6 +87,7 @@ class Appearance:
     premultiplied: np.ndarray
     alpha: np.ndarray
     background: np.ndarray
+    size: Tuple[int, int]
     center: Tuple[float, float]
     angle: float
     radius: float
@@ -168,6 +183,33 @@ def _shape_mask(rng: np.random.Generator, shape: str) -> np.ndarray:
     return small.astype(np.float32) / 255
 
 
+def canvas_size(size: Tuple[int, int], num_frames: int) -> int:
+    """Side of a background canvas that covers the view in every frame.
+
+    In every frame the shape's centre is in view, so no pixel of the view
+    is farther than the image diagonal from it; mapped back to the anchor
+    scene, that distance grows by at most the largest zoom-out
+    ``ZOOM_RANGE[1] ** u_max``.
+    """
+    width, height = size
+    reach = np.hypot(width, height) * ZOOM_RANGE[1]**_max_offset(num_frames)
+    return int(np.ceil(2 * reach)) + 4
+
+
+def _background(rng: np.random.Generator, color: np.ndarray, short: int,
+                side: int) -> np.ndarray:
+    """float32 [side, side, 3]: ``color`` plus smooth blobs plus fine
+    detail, both scaled to the short image side ``short``."""
+    cells = max(2, round(side / max(1.0, BLOB_SIZE * short)))
+    coarse = cv2.resize(rng.normal(0, 50, (cells, cells, 3)).astype(
+        np.float32), (side, side), interpolation=cv2.INTER_CUBIC)
+    detail = cv2.GaussianBlur(
+        rng.normal(0, 1, (side, side, 3)).astype(np.float32), (0, 0),
+        max(0.5, DETAIL_SIGMA * short))
+    detail *= 40 / max(float(detail.std()), 1e-6)
+    return np.clip(color + coarse + detail, 0, 255).astype(np.float32)
+
+
 def sample_appearance(rng: np.random.Generator,
                       size: Tuple[int, int],
                       num_frames: int,
@@ -188,11 +230,9 @@ def sample_appearance(rng: np.random.Generator,
     shape = SHAPES[rng.integers(len(SHAPES))]
     alpha = _shape_mask(rng, shape)
 
-    bg_color = rng.uniform(0, 255, 3)
-    coarse = rng.normal(0, 25, (3, 4, 3)).astype(np.float32)
-    background = np.clip(
-        bg_color + cv2.resize(coarse, (width, height),
-                              interpolation=cv2.INTER_CUBIC), 0, 255)
+    bg_color = rng.uniform(*BACKGROUND_LEVELS, 3)
+    background = _background(rng, bg_color, min(width, height),
+                             canvas_size(size, num_frames))
 
     color_a = _distinct_color(rng, bg_color)
     color_b = np.clip(color_a + rng.uniform(-100, 100, 3), 0, 255)
@@ -207,7 +247,8 @@ def sample_appearance(rng: np.random.Generator,
         shape=shape,
         premultiplied=(sprite * alpha[..., None]).astype(np.float32),
         alpha=alpha,
-        background=background.astype(np.float32),
+        background=background,
+        size=(int(width), int(height)),
         center=(float(rng.uniform(mx, width - mx)),
                 float(rng.uniform(my, height - my))),
         angle=float(rng.uniform(0, 360)),
@@ -270,6 +311,21 @@ def _sprite_to_image(x: float, y: float, angle: float,
     return np.hstack([rot, (np.array([x, y]) - rot @ [c, c])[:, None]])
 
 
+def scene_matrix(appearance: Appearance, state: np.ndarray) -> np.ndarray:
+    """2x3 affine matrix from background-canvas to image coordinates in a
+    frame whose shape state (x, y, angle, radius) is ``state``: the anchor
+    scene moved by the same similarity transform as the shape."""
+    x0, y0 = appearance.center
+    x, y, angle, radius = state
+    k = radius / appearance.radius
+    a = np.deg2rad(angle - appearance.angle)
+    rot = k * np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    half = (appearance.background.shape[0] - 1) / 2
+    # canvas q -> anchor image q - half + c0 -> frame c + rot (. - c0)
+    shift = np.array([x, y]) - rot @ [half, half]
+    return np.hstack([rot, shift[:, None]])
+
+
 def render_clip(appearance: Appearance, motion: Motion,
                 num_frames: int) -> np.ndarray:
     """Render a clip.
@@ -277,11 +333,15 @@ def render_clip(appearance: Appearance, motion: Motion,
     Returns:
         np.ndarray: uint8 [T, H, W, 3], BGR (OpenCV order).
     """
-    height, width = appearance.background.shape[:2]
+    width, height = appearance.size
     noise_rng = np.random.default_rng(appearance.noise_seed)
     frames = np.empty((num_frames, height, width, 3), np.uint8)
-    for t, (x, y, angle, radius) in enumerate(
-            clip_states(appearance, motion, num_frames)):
+    warp = dict(dsize=(width, height), flags=cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    for t, state in enumerate(clip_states(appearance, motion, num_frames)):
+        x, y, angle, radius = state
+        background = cv2.warpAffine(appearance.background,
+                                    scene_matrix(appearance, state), **warp)
         premul, alpha = appearance.premultiplied, appearance.alpha
         scale = radius / SPRITE_RADIUS
         if scale < 1:  # low-pass before shrinking to avoid aliasing
@@ -289,11 +349,9 @@ def render_clip(appearance: Appearance, motion: Motion,
             premul = cv2.GaussianBlur(premul, (0, 0), sigma)
             alpha = cv2.GaussianBlur(alpha, (0, 0), sigma)
         matrix = _sprite_to_image(x, y, angle, radius)
-        warp = dict(dsize=(width, height), flags=cv2.INTER_LINEAR,
-                    borderMode=cv2.BORDER_CONSTANT, borderValue=0)
         premul = cv2.warpAffine(premul, matrix, **warp)
         alpha = cv2.warpAffine(alpha, matrix, **warp)
-        frame = appearance.background * (1 - alpha[..., None]) + premul
+        frame = background * (1 - alpha[..., None]) + premul
         if appearance.noise:
             frame += noise_rng.integers(
                 -appearance.noise, appearance.noise + 1, frame.shape,

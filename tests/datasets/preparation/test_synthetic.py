@@ -16,6 +16,7 @@ from mmvid.datasets.preparation.synthetic import generate_synthetic_dataset
 from mmvid.datasets.preparation.synthetic_clips import (CLASS_NAMES,
                                                         anchor_frame,
                                                         anchor_margins,
+                                                        canvas_size,
                                                         clip_states,
                                                         render_clip,
                                                         sample_appearance,
@@ -184,6 +185,60 @@ def test_each_class_moves_as_named():
     # the anchor frame is the same image for every class
     for frames in clips[1:]:
         assert np.array_equal(frames[m], clips[0][m])
+
+
+def test_background_moves_with_the_shape():
+    """The camera moves: a dot of the background 20 px right of the shape's
+    anchor centre follows the shape's similarity transform, measured from
+    the pixels (no shape, no noise)."""
+    size, num_frames = (128, 96), 16
+    app = sample_appearance(np.random.default_rng(4), size, num_frames)
+    side = app.background.shape[0]
+    half = (side - 1) / 2
+    ys, xs = np.mgrid[:side, :side]
+    dot = np.exp(-((xs - half - 20)**2 + (ys - half)**2) / (2 * 2.0**2))
+    app = dataclasses.replace(
+        app, alpha=np.zeros_like(app.alpha),
+        premultiplied=np.zeros_like(app.premultiplied),
+        background=np.repeat(dot[..., None] * 255, 3, axis=2).astype(
+            np.float32), noise=0)
+    for label in range(len(CLASS_NAMES)):
+        motion = sample_motion(np.random.default_rng(label), label, size)
+        frames = render_clip(app, motion, num_frames)
+        for t, (x, y, angle, radius) in enumerate(
+                clip_states(app, motion, num_frames)):
+            k = radius / app.radius
+            a = np.deg2rad(angle - app.angle)
+            expected = (x + 20 * k * np.cos(a), y + 20 * k * np.sin(a))
+            w = frames[t, ..., 0].astype(np.float64)
+            fy, fx = np.mgrid[:w.shape[0], :w.shape[1]]
+            found = ((w * fx).sum() / w.sum(), (w * fy).sum() / w.sum())
+            assert found == pytest.approx(expected, abs=0.3), (label, t)
+
+
+def test_background_canvas_covers_every_frame():
+    """Map every image corner of every frame back into the canvas: all land
+    inside, so no frame shows the canvas border."""
+    size, num_frames = (128, 96), 32
+    corners = np.array([[0, 0], [size[0], 0], [0, size[1]], list(size)],
+                       np.float64)
+    assert canvas_size(size, num_frames) == int(
+        np.ceil(2 * np.hypot(*size) * 2.4**(16 / 31))) + 4
+    for seed in range(10):
+        app = sample_appearance(np.random.default_rng(seed), size, num_frames)
+        side = app.background.shape[0]
+        assert app.background.shape == (side, side, 3)
+        assert side == canvas_size(size, num_frames)
+        for label in range(len(CLASS_NAMES)):
+            motion = sample_motion(np.random.default_rng([seed, label]),
+                                   label, size)
+            for x, y, angle, radius in clip_states(app, motion, num_frames):
+                k = radius / app.radius
+                a = -np.deg2rad(angle - app.angle)
+                inv = np.array([[np.cos(a), -np.sin(a)],
+                                [np.sin(a), np.cos(a)]]) / k
+                q = (corners - [x, y]) @ inv.T + (side - 1) / 2
+                assert (q >= 0).all() and (q <= side - 1).all()
 
 
 def test_shape_stays_in_view():
