@@ -456,6 +456,11 @@ def test_fair_recipes_normalise_with_a_scalar_mean_and_std(name):
     stride_t = 2 if name in VIDEONONLOCALNET else 1
     assert model.backbone.conv1.conv.stride == (stride_t, 2, 2)
     assert model.backbone.maxpool.stride == (stride_t, 2, 2)
+    # the 32x2 stem pool is Caffe2's 2x3x3 without padding (55x55 maps)
+    kernel, padding = ((2, 3, 3), (0, 0, 0)) if name in VIDEONONLOCALNET \
+        else ((1, 3, 3), (0, 1, 1))
+    assert model.backbone.maxpool.kernel_size == kernel
+    assert model.backbone.maxpool.padding == padding
     assert model.backbone.with_pool2
     for pipeline in pipelines(cfg).values():
         sampler = only_step(pipeline, 'SampleFrames')
@@ -482,7 +487,12 @@ def test_fair_non_local_is_scaled_softmax_in_5_blocks(name):
     nl_cfg = load(zoo_path(name)).model.backbone.non_local_cfg
     assert (nl_cfg.mode, nl_cfg.use_scale, nl_cfg.sub_sample) == (
         'embedded_gaussian', True, True)
-    assert non_local_names(model_of(name)) == NL_BLOCKS
+    # FAIR's block: pool x before phi and g, a bias on the output conv
+    assert nl_cfg.pool_before_conv and nl_cfg.out_bias
+    model = model_of(name)
+    assert non_local_names(model) == NL_BLOCKS
+    block = model.backbone.layer2[1].non_local_block
+    assert block.conv_out.conv.bias is not None and block.pool_before_conv
 
 
 @pytest.mark.filterwarnings('ignore:Detected call of `scheduler.step')

@@ -9,7 +9,7 @@ strides 1); the I3D configs set ``conv1_kernel=(5, 7, 7)``,
 ::
 
     x [N, 3, T, H, W]
-      conv1 (kt x7x7, stride t,2,2) ─ maxpool (1x3x3, stride t,2,2)
+      conv1 (kt x7x7, stride t,2,2) ─ maxpool (1x3x3 or 2x3x3, stride t,2,2)
       layer1 ─ [pool2: 2x1x1 max pool] ─ layer2 ─ layer3 ─ layer4
       -> [N, 2048, T/8, H/32, W/32] for I3D R50
 """
@@ -141,7 +141,12 @@ class ResNet3d(BaseModule):
             stage's first block.
         conv1_kernel: Stem kernel ``(t, h, w)``; padding is ``(k - 1) // 2``.
         conv1_stride_s / conv1_stride_t: Stem strides.
-        pool1_stride_s / pool1_stride_t: Strides of the stem's 1x3x3 max pool.
+        pool1_stride_s / pool1_stride_t: Strides of the stem's max pool.
+        pool1_kernel / pool1_padding: ``(t, h, w)`` kernel and padding of
+            the stem's max pool: mmaction2's and PySlowFast's ``(1, 3, 3)``
+            / ``(0, 1, 1)`` by default; video-nonlocal-net's 32x2 I3D and
+            Tushar-N's port use ``(2, 3, 3)`` / ``(0, 0, 0)`` (a 224 input
+            then gives 55x55 maps after the pool).
         with_pool1: Apply the stem max pool.
         with_pool2: Apply a 2x1x1 temporal max pool after ``layer1``.
         style: ``'pytorch'`` (stride on the 3x3 conv) or ``'caffe'``.
@@ -178,6 +183,8 @@ class ResNet3d(BaseModule):
                  conv1_stride_t: int = 1,
                  pool1_stride_s: int = 2,
                  pool1_stride_t: int = 1,
+                 pool1_kernel: Sequence[int] = (1, 3, 3),
+                 pool1_padding: Sequence[int] = (0, 1, 1),
                  with_pool1: bool = True,
                  with_pool2: bool = True,
                  style: str = 'pytorch',
@@ -219,6 +226,17 @@ class ResNet3d(BaseModule):
         if len(conv1_kernel) != 3:
             raise ValueError('conv1_kernel must be (t, h, w), got '
                              f'{conv1_kernel!r}')
+        for name, value in (('pool1_kernel', pool1_kernel),
+                            ('pool1_padding', pool1_padding)):
+            if len(value) != 3 or not all(
+                    isinstance(v, int) and v >= 0 for v in value):
+                raise ValueError(f'{name} must be (t, h, w) of ints >= 0, '
+                                 f'got {value!r}')
+        if any(2 * p > k for p, k in zip(pool1_padding, pool1_kernel)):
+            raise ValueError(
+                'pool1_padding must be at most half of pool1_kernel, got '
+                f'padding {tuple(pool1_padding)} for kernel '
+                f'{tuple(pool1_kernel)}')
         if not -1 <= frozen_stages <= num_stages:
             raise ValueError(f'frozen_stages must be -1..{num_stages}, got '
                              f'{frozen_stages!r}')
@@ -250,9 +268,9 @@ class ResNet3d(BaseModule):
             bias=False, conv_cfg=self.conv_cfg, norm_cfg=self.norm_cfg,
             act_cfg=self.act_cfg)
         self.maxpool = nn.MaxPool3d(
-            kernel_size=(1, 3, 3),
+            kernel_size=tuple(pool1_kernel),
             stride=(pool1_stride_t, pool1_stride_s, pool1_stride_s),
-            padding=(0, 1, 1))
+            padding=tuple(pool1_padding))
         self.pool2 = nn.MaxPool3d(kernel_size=(2, 1, 1), stride=(2, 1, 1))
 
         block_kwargs = dict(

@@ -16,12 +16,23 @@ unchanged. Only the attention step is new:
 - ``concatenation``: the explicit formula (no fused form exists).
 
 ``attention='matmul'`` selects mmcv's explicit N x N formula for every mode.
+
+FAIR's block (video-nonlocal-net, PySlowFast, Tushar-N's port, PyVideoAI)
+differs from mmcv's in two places, both options here with mmcv's behaviour
+the default: it max-pools ``x`` by 1x2x2 *before* the ``phi`` and ``g``
+convolutions (``pool_before_conv=True``; mmcv pools their outputs, and
+``max(Wx) != W max(x)``), and its output convolution has a bias before the
+BN (``out_bias=True``). Parameter names stay the same, so a FAIR block's
+state dict differs from mmcv's only by ``conv_out.conv.bias``.
 """
+import warnings
 from typing import Optional
 
 import torch
 import torch.nn.functional as F
+from mmcv.cnn import ConvModule
 from mmcv.cnn import NonLocal3d as _MMCVNonLocal3d
+from mmengine.model.weight_init import constant_init, normal_init
 
 from mmvid.registry import MODELS
 
@@ -49,9 +60,11 @@ class NonLocal3d(_MMCVNonLocal3d):
 
     Args:
         in_channels: Channels ``C`` of the input.
-        sub_sample: Max-pool ``g`` and ``phi`` by 1x2x2 (after their convs,
-            as mmcv does), so keys and values have ``P' = T*H/2*W/2``
-            positions.
+        sub_sample: Max-pool ``g`` and ``phi`` by 1x2x2, so keys and values
+            have ``P' = T*H/2*W/2`` positions.
+        pool_before_conv: With ``sub_sample``, pool ``x`` before the ``g``
+            and ``phi`` convs (FAIR) instead of after them (mmcv).
+        out_bias: Give ``conv_out``'s convolution a bias (FAIR).
         reduction: ``C' = max(C // reduction, 1)`` channels inside the block.
         use_scale: ``embedded_gaussian`` only: scale logits by ``C'^-1/2``.
         conv_cfg: Convolution config (``Conv3d``).
@@ -67,6 +80,8 @@ class NonLocal3d(_MMCVNonLocal3d):
     def __init__(self,
                  in_channels: int,
                  sub_sample: bool = False,
+                 pool_before_conv: bool = False,
+                 out_bias: bool = False,
                  reduction: int = 2,
                  use_scale: bool = True,
                  conv_cfg: Optional[dict] = None,
@@ -84,6 +99,12 @@ class NonLocal3d(_MMCVNonLocal3d):
         if not isinstance(reduction, int) or reduction < 1:
             raise ValueError('non_local_cfg.reduction must be a positive int, '
                              f'got {reduction!r}')
+        if pool_before_conv and not sub_sample:
+            raise ValueError('non_local_cfg.pool_before_conv=True needs '
+                             'sub_sample=True (there is no pool to move)')
+        if mode == 'concatenation' and pool_before_conv:
+            raise ValueError("non_local_cfg.pool_before_conv is not supported "
+                             "with mode='concatenation'")
         super().__init__(
             in_channels,
             sub_sample=sub_sample,
@@ -95,22 +116,61 @@ class NonLocal3d(_MMCVNonLocal3d):
             std=std,
             zeros_init=zeros_init)
         self.attention = attention
+        self.pool_before_conv = pool_before_conv
+        self.out_bias = out_bias
+        if out_bias:
+            with warnings.catch_warnings():  # the bias before the BN is
+                warnings.filterwarnings(  # FAIR's, wanted here
+                    'ignore', 'Unnecessary conv bias', UserWarning)
+                self.conv_out = ConvModule(
+                    self.inter_channels, in_channels, kernel_size=1,
+                    conv_cfg=conv_cfg or default_conv_cfg(),
+                    norm_cfg=norm_cfg, act_cfg=None,
+                    bias=True)  # its own init: kaiming, bias 0
+            self._init_conv_out(std, zeros_init)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x``: ``[N, C, T, H, W]`` (any memory format) -> same shape."""
         n = x.size(0)
-        g_x = self.g(x).flatten(2).transpose(1, 2)  # [N, P', C']
+        g_x, keys = self.values_and_keys(x)
+        g_x = g_x.flatten(2).transpose(1, 2)  # [N, P', C']
+        phi_x = keys.flatten(2).transpose(1, 2)  # [N, P', C_k]
         if self.mode == 'gaussian':
-            keys = self.phi(x) if self.sub_sample else x
             theta_x = x.flatten(2).transpose(1, 2)  # [N, P, C]
-            phi_x = keys.flatten(2).transpose(1, 2)  # [N, P', C]
         else:
             theta_x = self.theta(x).flatten(2).transpose(1, 2)  # [N, P, C']
-            phi_x = self.phi(x).flatten(2).transpose(1, 2)  # [N, P', C']
         y = self.attend(theta_x, phi_x, g_x)  # [N, P, C']
         # [N, P, C'] -> [N, C', T, H, W]
         y = y.transpose(1, 2).reshape(n, self.inter_channels, *x.shape[2:])
         return x + self.conv_out(y)
+
+    def _init_conv_out(self, std: float, zeros_init: bool) -> None:
+        """mmcv's init of ``conv_out``: zero (or N(0, std)) its norm, or
+        its conv when it has no norm."""
+        target = self.conv_out.conv if self.conv_out.norm_cfg is None \
+            else self.conv_out.norm
+        if zeros_init:
+            constant_init(target, 0)
+        else:
+            normal_init(target, std=std)
+
+    def values_and_keys(self, x: torch.Tensor):
+        """``g`` and ``phi`` of ``x`` (``[N, C, T, H, W]``), pooled as
+        configured.
+
+        Returns:
+            ``g``: ``[N, C', T, H', W']``; keys: ``[N, C_k, T, H', W']``
+            (``C_k = C`` for ``gaussian``, whose keys are ``x`` itself).
+        """
+        if not self.pool_before_conv:
+            keys = x if self.mode == 'gaussian' and not self.sub_sample \
+                else self.phi(x)
+            return self.g(x), keys
+        conv_g, pool = self.g  # Sequential(conv, pool) when sub_sampling
+        pooled = pool(x)
+        if self.mode == 'gaussian':  # phi is the pool itself
+            return conv_g(pooled), pooled
+        return conv_g(pooled), self.phi[0](pooled)
 
     def concatenation(self, theta_x: torch.Tensor,
                       phi_x: torch.Tensor) -> torch.Tensor:

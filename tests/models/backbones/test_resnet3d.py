@@ -81,6 +81,35 @@ def test_strides_dilations_and_pools():
     assert no_pool1(torch.randn(1, 3, 4, 32, 32)).shape == (1, 256, 2, 2, 2)
 
 
+def test_fair_32x2_stem_pools_2x3x3_without_padding():
+    """video-nonlocal-net's 32x2 I3D / Tushar-N: conv1 stride 2x2x2, then a
+    2x3x3 max pool, stride 2, no padding: 32x224 gives 8x55x55 after the
+    pool, and res3-res5 match the 8x8 layout (4x28, 4x14, 4x7)."""
+    model = tiny(conv1_kernel=(5, 7, 7), conv1_stride_t=2, pool1_stride_t=2,
+                 pool1_kernel=(2, 3, 3), pool1_padding=(0, 0, 0),
+                 out_indices=(0, 1, 2, 3)).eval()
+    assert model.maxpool.kernel_size == (2, 3, 3)
+    assert model.maxpool.padding == (0, 0, 0)
+    x = torch.randn(1, 3, 32, 224, 224)
+    with torch.no_grad():
+        stem = model.maxpool(model.conv1(x))
+        # independent: the max over each 2x3x3 window, stride 2
+        expected = model.conv1(x).unfold(2, 2, 2).unfold(3, 3, 2).unfold(
+            4, 3, 2).amax(dim=(-3, -2, -1))
+        outs = model(x)
+    assert stem.shape == (1, 8, 8, 55, 55)
+    assert torch.equal(stem, expected)
+    assert [tuple(o.shape[2:]) for o in outs] == [(4, 55, 55), (4, 28, 28),
+                                                  (4, 14, 14), (4, 7, 7)]
+    # the default stem (mmaction2, PySlowFast 8x8) pads: 56x56
+    default = tiny(conv1_kernel=(5, 7, 7)).eval()
+    assert default.maxpool.kernel_size == (1, 3, 3)
+    assert default.maxpool.padding == (0, 1, 1)
+    with torch.no_grad():
+        assert default.maxpool(default.conv1(
+            torch.randn(1, 3, 8, 224, 224))).shape == (1, 8, 8, 56, 56)
+
+
 def test_every_parameter_gets_a_gradient():
     model = tiny(non_local=(0, (0, 1), 0, 0),
                  non_local_cfg=dict(sub_sample=True, mode='embedded_gaussian',
@@ -178,6 +207,13 @@ def test_scratch_init_and_zero_init_residual():
     (dict(depth=50, inflate_style='2x1x1'), ValueError,
      "inflate_style must be '3x1x1' or '3x3x3'"),
     (dict(depth=50, conv1_kernel=(7, 7)), ValueError, 'conv1_kernel must be'),
+    (dict(depth=50, pool1_kernel=(3, 3)), ValueError,
+     r'pool1_kernel must be \(t, h, w\) of ints >= 0, got \(3, 3\)'),
+    (dict(depth=50, pool1_padding=(0, 1.5, 1)), ValueError,
+     'pool1_padding must be'),
+    (dict(depth=50, pool1_kernel=(1, 3, 3), pool1_padding=(1, 1, 1)),
+     ValueError, r'pool1_padding must be at most half of pool1_kernel, got '
+     r'padding \(1, 1, 1\) for kernel \(1, 3, 3\)'),
     (dict(depth=50, frozen_stages=5), ValueError, 'frozen_stages must be'),
     (dict(depth=50, pretrained=1), TypeError, 'pretrained must be a str'),
     (dict(depth=50, non_local=(0, 1, 0, 0), non_local_cfg=dict(mode='x')),
