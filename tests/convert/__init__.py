@@ -1,0 +1,1 @@
+"""Tests of mmvid.utils.checkpoint.convert and tools/convert."""
