@@ -10,14 +10,17 @@ i3d_r18-tiny_8xb1-16x2x1-12e_synthetic-rgb.py
     python demo/demo.py data/synthetic/videos/val/move_left/0000.mp4 \\
         $CONFIG work_dirs/demo/epoch_12.pth data/synthetic/label_map.txt
     python demo/demo.py VIDEO CONFIG CKPT LABEL_MAP --top-k 3 --device cuda
+    python demo/demo.py VIDEO CONFIG CKPT LABEL_MAP --fast
 """
 import argparse
 import sys
 
+import torch
 from mmengine.config import DictAction
 
 from mmvid.apis import inference_recognizer, init_recognizer, top_k_classes
 from mmvid.datasets.annotation import load_label_map
+from mmvid.utils.fast_path import add_fast_path_args, fast_path_from_args
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -34,6 +37,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='classes to print (default 5)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config entries, key=value')
+    add_fast_path_args(parser)
     return parser.parse_args(argv)
 
 
@@ -44,12 +48,13 @@ def main(argv=None) -> int:
         return 1
     try:
         names = load_label_map(args.label_map)
-        model = init_recognizer(args.config, args.checkpoint,
-                                device=args.device,
-                                cfg_options=args.cfg_options)
+        model = init_recognizer(
+            args.config, args.checkpoint, device=args.device,
+            cfg_options=args.cfg_options,
+            fast=fast_path_from_args(args, torch.device(args.device)))
         result = inference_recognizer(model, args.video)
         best = top_k_classes(result, args.top_k, names)
-    except (ValueError, KeyError, FileNotFoundError) as error:
+    except (ValueError, KeyError, FileNotFoundError, RuntimeError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 1
     print(f'top-{len(best)} classes of {args.video}:')

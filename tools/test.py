@@ -4,6 +4,7 @@ Examples:
     python tools/test.py CONFIG CKPT --eval top_k_accuracy mean_class_accuracy --out result.json
     python tools/test.py CONFIG CKPT --eval mean_average_precision       # multi-label
     python tools/test.py CONFIG CKPT --out scores.pkl --average-clips score
+    python tools/test.py CONFIG CKPT --eval top_k_accuracy --fast   # fastest measured settings
     bash tools/dist_test.sh CONFIG CKPT 8 --eval top_k_accuracy
 """
 import argparse
@@ -19,6 +20,8 @@ from mmvid.engine.tool_setup import (add_common_args, finish_distributed,
 from mmvid.evaluation import METRIC_NAMES
 from mmvid.utils import register_all_modules
 from mmvid.utils.checkpoint import load_checkpoint
+from mmvid.utils.fast_path import (add_fast_path_args, apply_fast_path,
+                                   fast_path_from_args)
 
 
 def parse_args() -> argparse.Namespace:
@@ -36,6 +39,7 @@ def parse_args() -> argparse.Namespace:
                         help='how the views of a video are averaged')
     parser.add_argument('--non-strict', action='store_true',
                         help='allow missing or unexpected checkpoint keys')
+    add_fast_path_args(parser)
     add_common_args(parser)
     return parser.parse_args()
 
@@ -69,6 +73,10 @@ def main() -> None:
     model = runner.model.module if is_model_wrapper(runner.model) else \
         runner.model
     load_checkpoint(model, args.checkpoint, strict=not args.non_strict)
+    fast = fast_path_from_args(args, next(model.parameters()).device)
+    if not fast.is_default:
+        apply_fast_path(model, fast)
+        runner.logger.info(f'inference fast path: {fast.describe()}')
     metrics = runner.test()
     if not is_main_process():  # every rank gets the metrics; print once
         return

@@ -9,11 +9,11 @@ Examples:
 import argparse
 import os.path as osp
 
-import torch
 from mmengine.runner import Runner
 
 from mmvid.engine.tool_setup import (add_common_args, finish_distributed,
-                                     init_cpu_dist, load_tool_config)
+                                     init_cpu_dist, load_tool_config,
+                                     set_amp_optim_wrapper)
 from mmvid.registry import METRICS
 from mmvid.utils import register_all_modules
 
@@ -38,7 +38,10 @@ def parse_args() -> argparse.Namespace:
                         'from the latest checkpoint in the work dir')
     parser.add_argument('--load-from', help='initial weights (no resuming)')
     parser.add_argument('--amp', action='store_true',
-                        help='automatic mixed precision')
+                        help='mixed precision: bf16 autocast on CPUs and GPUs '
+                        'with native bf16 (no loss scaling), else fp16 with '
+                        'dynamic loss scaling on GPUs; refused on CPUs '
+                        'without native bf16, where it would be slower')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the lr by total batch / base batch size')
     parser.add_argument('--test-last', action='store_true',
@@ -71,11 +74,7 @@ def merge_train_args(cfg, args: argparse.Namespace) -> None:
     elif args.load_from is not None:
         cfg.load_from = args.load_from
     if args.amp:
-        if not torch.cuda.is_available():
-            raise RuntimeError('--amp needs CUDA in this version of mmvid '
-                               '(CPU bfloat16 training is not wired yet)')
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.loss_scale = 'dynamic'
+        set_amp_optim_wrapper(cfg)
     if args.auto_scale_lr:
         cfg.auto_scale_lr.enable = True
 

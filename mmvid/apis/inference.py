@@ -14,6 +14,7 @@ from mmengine.dataset import Compose, pseudo_collate
 from mmvid.registry import MODELS, TRANSFORMS
 from mmvid.structures import ActionDataSample
 from mmvid.utils.checkpoint import load_checkpoint
+from mmvid.utils.fast_path import FastPath, apply_fast_path
 
 VIDEO_INITS = ('DecordInit', 'OpenCVInit', 'PyAVInit')
 VIDEO_DECODES = ('DecordDecode', 'OpenCVDecode', 'PyAVDecode')
@@ -53,7 +54,8 @@ def init_recognizer(config: Union[str, Path, Config],
                     checkpoint: Optional[str] = None,
                     device: str = 'cpu',
                     strict: bool = True,
-                    cfg_options: Optional[dict] = None) -> nn.Module:
+                    cfg_options: Optional[dict] = None,
+                    fast: Optional[FastPath] = None) -> nn.Module:
     """Build the config's model, load ``checkpoint`` and return it in eval mode.
 
     Args:
@@ -63,6 +65,9 @@ def init_recognizer(config: Union[str, Path, Config],
         device: Device of the returned model.
         strict: Fail unless the checkpoint's keys equal the model's.
         cfg_options: Overrides merged into the config first.
+        fast: Inference switches applied after loading (e.g.
+            ``best_fast_path(device)``, see :mod:`mmvid.utils.fast_path`);
+            None keeps exact fp32.
 
     Returns:
         The model, with the config as ``model.cfg`` and, when the checkpoint
@@ -79,7 +84,10 @@ def init_recognizer(config: Union[str, Path, Config],
         if isinstance(meta, dict) and 'dataset_meta' in meta:
             model.dataset_meta = meta['dataset_meta']
     model.cfg = cfg
-    return model.to(device).eval()
+    model = model.to(device).eval()
+    if fast is not None and not fast.is_default:
+        apply_fast_path(model, fast)
+    return model
 
 
 def _type_name(transform: Union[dict, Callable]) -> str:

@@ -1,4 +1,5 @@
-"""mmvid's training-loop parts for mmengine: hooks, and safe resuming.
+"""mmvid's training-loop parts for mmengine: hooks, optimizer wrappers, and
+safe resuming.
 
 Importing this package calls
 :func:`mmvid.utils.checkpoint.register_safe_globals`. From torch 2.6 on,
@@ -12,7 +13,8 @@ references anything else (``os.system``, say) is still refused.
 from mmvid.utils.checkpoint import register_safe_globals
 
 from .hooks import SkippedSamplesHook
+from .optim_wrappers import BF16OptimWrapper
 
 register_safe_globals()
 
-__all__ = ['SkippedSamplesHook']
+__all__ = ['SkippedSamplesHook', 'BF16OptimWrapper']

@@ -159,3 +159,28 @@ def set_average_clips(cfg: Config, average_clips: Optional[str]) -> None:
     cfg.model.cls_head.average_clips = value
     if 'average_clips' in (cfg.model.get('test_cfg') or {}):
         cfg.model.test_cfg.average_clips = value
+
+
+def set_amp_optim_wrapper(cfg: Config) -> str:
+    """``--amp``: the optimizer wrapper for mixed precision on this machine.
+
+    CUDA with bf16 -> ``AmpOptimWrapper`` (bfloat16, loss scaling kept as
+    mmengine does); other GPUs -> ``AmpOptimWrapper`` (float16, dynamic loss
+    scaling); CPU with native bf16 -> :class:`BF16OptimWrapper`. A CPU
+    without native bf16 is refused: its bf16 kernels are slower than fp32.
+
+    Returns:
+        The autocast dtype, ``'bfloat16'`` or ``'float16'``.
+    """
+    from mmvid.utils.fast_path import check_amp, native_bf16
+    if torch.cuda.is_available():
+        dtype = 'bfloat16' if native_bf16(torch.device('cuda')) \
+            else 'float16'
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.dtype = dtype
+        cfg.optim_wrapper.loss_scale = 'dynamic'
+        return dtype
+    check_amp('bf16', torch.device('cpu'))  # raises without native bf16
+    cfg.optim_wrapper.type = 'BF16OptimWrapper'
+    cfg.optim_wrapper.device_type = 'cpu'
+    return 'bfloat16'

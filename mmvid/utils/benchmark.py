@@ -39,6 +39,9 @@ import torch.nn as nn
 from mmengine.config import Config
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from .fast_path import (FastPath, apply_fast_path, best_fast_path,
+                        check_amp)
+
 CONV_TYPES = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
 DEVICES = ('cpu', 'cuda')
 
@@ -267,53 +270,16 @@ def _synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def _channels_last_hook(module: nn.Module, args: tuple) -> tuple:
-    """Forward pre-hook: 5-D tensor arguments become channels_last_3d."""
-    return tuple(
-        a.contiguous(memory_format=torch.channels_last_3d)
-        if isinstance(a, torch.Tensor) and a.dim() == 5 else a for a in args)
-
-
-def prepare_model(model: nn.Module,
-                  fuse: bool = False,
-                  channels_last: bool = False,
-                  compile: bool = False) -> int:
-    """Apply the inference switches to an eval-mode recognizer, in place.
-
-    Args:
-        model: A recognizer with a ``backbone``.
-        fuse: Fold batch norms into convolutions (:func:`fuse_conv_bn`).
-        channels_last: Weights and the backbone's input in channels_last_3d
-            (4-D weights in channels_last).
-        compile: Replace ``model.backbone`` by ``torch.compile(backbone)``.
-
-    Returns:
-        The number of batch norms folded.
-    """
-    model.eval()
-    fused = 0
-    if fuse:
-        before = count_batchnorms(model)
-        fuse_conv_bn(model)
-        fused = before - count_batchnorms(model)
-    if channels_last:
-        for module in model.modules():
-            for param in module.parameters(recurse=False):
-                fmt = {5: torch.channels_last_3d,
-                       4: torch.channels_last}.get(param.dim())
-                if fmt is not None:
-                    param.data = param.data.contiguous(memory_format=fmt)
-        model.backbone.register_forward_pre_hook(_channels_last_hook)
-    if compile:
-        model.backbone = torch.compile(model.backbone)
-    return fused
-
-
-def _autocast(device: torch.device, amp: bool):
-    if not amp:
-        return torch.autocast(device.type, enabled=False)
-    dtype = torch.float16 if device.type == 'cuda' else torch.bfloat16
-    return torch.autocast(device.type, dtype=dtype)
+def memory_format_of(model: nn.Module) -> str:
+    """``'channels_last_3d'`` or ``'contiguous'``: the layout of the
+    backbone's first 5-D weight."""
+    for param in model.backbone.parameters():
+        if param.dim() == 5:
+            if param.is_contiguous(memory_format=torch.channels_last_3d) \
+                    and not param.is_contiguous():
+                return 'channels_last_3d'
+            return 'contiguous'
+    return 'contiguous'
 
 
 def build_test_dataloader(cfg: Config, batch_size: int = 1,
@@ -339,9 +305,10 @@ def run_benchmark(config: Union[str, Config],
                   warmup: int = 2,
                   device: str = 'cpu',
                   fuse: bool = False,
-                  amp: bool = False,
+                  amp: Optional[str] = None,
                   channels_last: bool = False,
                   compile: bool = False,
+                  fast: bool = False,
                   batch_size: int = 1,
                   num_workers: Optional[int] = None,
                   cfg_options: Optional[dict] = None,
@@ -358,10 +325,13 @@ def run_benchmark(config: Union[str, Config],
         warmup: Batches run before timing starts.
         device: ``'cpu'`` or ``'cuda'`` (``'cuda:N'`` also accepted).
         fuse: Fold batch norms into convolutions.
-        amp: ``torch.autocast``: bfloat16 on CPU, float16 on CUDA.
+        amp: Autocast precision: None (fp32), ``'bf16'`` or ``'fp16'``
+            (checked by :func:`~mmvid.utils.fast_path.check_amp`).
         channels_last: channels_last_3d weights and inputs.
         compile: ``torch.compile`` the backbone (compiled during warmup; use
             ``warmup >= 1``).
+        fast: Start from :func:`~mmvid.utils.fast_path.best_fast_path` for
+            the device; the other switches add to it.
         batch_size: Videos per batch (mmaction2 0.x used 1).
         num_workers: Override the test loader's worker count.
         cfg_options: Overrides merged into the config.
@@ -395,9 +365,14 @@ def run_benchmark(config: Union[str, Config],
     register_all_modules()
     cfg = load_config(config, cfg_options)
     config_name = cfg.filename or str(config)
+    base = best_fast_path(dev) if fast else FastPath()
+    fast_path = FastPath(amp=amp or base.amp,
+                         channels_last=channels_last or base.channels_last,
+                         fuse_conv_bn=fuse or base.fuse_conv_bn,
+                         compile=compile)
+    check_amp(fast_path.amp, dev)
     model = init_recognizer(cfg, checkpoint, device=str(dev))
-    fused = prepare_model(model, fuse=fuse, channels_last=channels_last,
-                          compile=compile)
+    fused = apply_fast_path(model, fast_path)
     loader = build_test_dataloader(cfg, batch_size, num_workers)
     timed_batches = math.ceil(num_videos / batch_size)
 
@@ -408,8 +383,8 @@ def run_benchmark(config: Union[str, Config],
     def step(batch: dict) -> int:
         """One model-only step; returns the batch's video count."""
         nonlocal views, view_shape
-        with torch.no_grad(), _autocast(dev, amp):
-            outputs = model.test_step(batch)
+        with torch.no_grad():
+            outputs = model.test_step(batch)  # autocast inside with amp
             batch_scores = torch.stack(
                 [s.pred_score for s in outputs]).float().cpu()
         scores.append(batch_scores.numpy())
@@ -461,19 +436,17 @@ def run_benchmark(config: Union[str, Config],
     else:
         peak = peak_rss_mib()
         device_name = cpu_name()
-    if amp:
-        dtype = ('float16' if dev.type == 'cuda' else 'bfloat16') + \
-            ' autocast'
-    else:
-        dtype = 'float32'
+    dtype = {None: 'float32', 'bf16': 'bfloat16 autocast',
+             'fp16': 'float16 autocast'}[fast_path.amp]
     clips = videos * views
     return BenchmarkResult(
         config=config_name, checkpoint=checkpoint, device=str(dev),
         device_name=device_name, dtype=dtype,
-        memory_format='channels_last_3d' if channels_last else 'contiguous',
+        memory_format=memory_format_of(model),
         batch_size=batch_size, views_per_video=views, view_shape=view_shape,
         num_workers=loader.num_workers, torch_threads=torch.get_num_threads(),
-        fuse_conv_bn=fuse, fused_batchnorms=fused, compiled=compile,
+        fuse_conv_bn=fast_path.fuse_conv_bn, fused_batchnorms=fused,
+        compiled=compile,
         warmup_batches=warmup, num_videos=videos, num_clips=clips,
         model_time=model_time, e2e_time=e2e_time,
         model_videos_per_s=videos / model_time,

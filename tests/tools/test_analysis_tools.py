@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from mmvid.models.recognizers.recognizer3d import resolve_memory_format
 from mmvid.datasets.preparation import generate_synthetic_dataset
 from tests.utils.test_log_analysis import (EPOCHS, INTERVAL, ITERS_PER_EPOCH,
                                            demo_log_records, write_log)
@@ -55,7 +56,8 @@ def test_benchmark_cli_on_the_demo_config(tmp_path):
     text = done.stdout
     for pattern in (
             r'device: cpu \(.+\); torch threads: \d+',
-            r'dtype: float32; memory format: contiguous; '
+            r'dtype: float32; memory format: '
+            + resolve_memory_format('auto') + '; '
             r'conv-bn fused: yes \(20 BN layers\); torch.compile: no',
             r'batch: 1 video\(s\); views per video: 6 of C x T x H x W = '
             r'3x16x64x64; loader workers: 1',

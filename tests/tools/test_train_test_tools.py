@@ -159,3 +159,23 @@ def test_each_after_training_test_dumps_only_its_own_file(tmp_path):
     assert runner.dumped == [['last_pred.pkl'], ['best_pred.pkl']]
     assert runner.loaded == ['best.pth']
     assert runner.test_evaluator.metrics == []
+
+
+def test_test_tool_fast_path_gives_the_fp32_scores(two_epochs, data,
+                                                   tmp_path):
+    """--fast (on this CPU: channels_last_3d + folded BN in fp32) scores
+    every video as the default path does, to float rounding."""
+    outs = []
+    for extra in ([], ['--fast']):
+        out = tmp_path / f'result{len(extra)}.json'
+        done = run([sys.executable, osp.join(TOOLS, 'test.py'), CONFIG,
+                    two_epochs / 'epoch_2.pth', '--out', out, *extra,
+                    '--work-dir', tmp_path / 'work', '--cfg-options'] +
+                   data['options'],
+                   script_env(PYTHONPATH=osp.dirname(TOOLS)), tmp_path)
+        assert done.returncode == 0, done.stdout[-6000:]
+        outs.append(np.array(json.loads(out.read_text())))
+    assert 'inference fast path: ' in done.stdout
+    np.testing.assert_allclose(outs[1], outs[0], rtol=1e-4, atol=1e-6)
+    assert (outs[1].argmax(1) == outs[0].argmax(1)).all()
+

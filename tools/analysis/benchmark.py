@@ -10,7 +10,8 @@ Library: ``mmvid.utils.benchmark.run_benchmark``.
 Examples:
     python tools/analysis/benchmark.py \\
         configs/recognition/i3d/i3d_r18-tiny_8xb1-16x2x1-12e_synthetic-rgb.py
-    python tools/analysis/benchmark.py CONFIG --device cuda --amp \\
+    python tools/analysis/benchmark.py CONFIG --fast   # best for the device
+    python tools/analysis/benchmark.py CONFIG --device cuda --amp bf16 \\
         --channels-last --num-videos 200 --warmup 5
     python tools/analysis/benchmark.py CONFIG --fuse-conv-bn --json out.json
 """
@@ -21,6 +22,7 @@ import sys
 from mmengine.config import DictAction
 
 from mmvid.utils.benchmark import run_benchmark
+from mmvid.utils.fast_path import add_fast_path_args
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -40,15 +42,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='videos per batch (default 1, as mmaction2 0.x)')
     parser.add_argument('--num-workers', type=int,
                         help="loader workers (default: the config's)")
-    parser.add_argument('--fuse-conv-bn', action='store_true',
-                        help='fold batch norms into the convolutions')
-    parser.add_argument('--amp', action='store_true',
-                        help='autocast: float16 on CUDA, bfloat16 on CPU '
-                        '(slow on CPUs without native bf16, e.g. AVX2-only)')
-    parser.add_argument('--channels-last', action='store_true',
-                        help='channels_last_3d weights and inputs')
-    parser.add_argument('--compile', action='store_true',
-                        help='torch.compile the backbone (during warmup)')
+    add_fast_path_args(parser)
     parser.add_argument('--log-interval', type=int, default=10,
                         help='print the running speed every N timed '
                         'batches (0: never; default 10)')
@@ -67,6 +61,7 @@ def main(argv=None) -> int:
             num_videos=args.num_videos, warmup=args.warmup,
             device=args.device, fuse=args.fuse_conv_bn, amp=args.amp,
             channels_last=args.channels_last, compile=args.compile,
+            fast=args.fast,
             batch_size=args.batch_size, num_workers=args.num_workers,
             cfg_options=args.cfg_options, log_interval=args.log_interval)
     except (ValueError, RuntimeError, FileNotFoundError) as error:

@@ -10,9 +10,24 @@ from mmengine.model import BaseModel
 
 from mmvid.registry import MODELS
 from mmvid.structures import ActionDataSample
+from mmvid.utils.fast_path import to_channels_last
 
 TEST_CFG_KEYS = ('average_clips', 'max_testing_views', 'feature_extraction')
 MODES = ('tensor', 'loss', 'predict')
+MEMORY_FORMATS = ('auto', 'channels_last_3d', 'contiguous')
+
+
+def resolve_memory_format(memory_format: str) -> str:
+    """``'auto'``: channels_last_3d on a machine without CUDA, where it was
+    measured faster for training and inference (``docs/benchmark.md``);
+    contiguous where CUDA is available (not measured there yet)."""
+    if memory_format not in MEMORY_FORMATS:
+        raise ValueError(f'memory_format must be one of {MEMORY_FORMATS}, '
+                         f'got {memory_format!r}')
+    if memory_format == 'auto':
+        return 'contiguous' if torch.cuda.is_available() \
+            else 'channels_last_3d'
+    return memory_format
 
 
 def _build(cfg: Union[dict, nn.Module]) -> nn.Module:
@@ -34,6 +49,10 @@ class Recognizer3D(BaseModel):
             ``data_sample.feature`` instead of scores).
         data_preprocessor: Config or module; default
             ``ActionDataPreprocessor()`` (no normalisation).
+        memory_format: Layout of the backbone's weights and inputs:
+            ``'channels_last_3d'`` (NDHWC), ``'contiguous'`` (NCDHW) or
+            ``'auto'`` (see :func:`resolve_memory_format`). fp32 results
+            equal NCDHW's up to summation order (~1e-6 relative).
         init_cfg: mmengine init config.
     """
 
@@ -43,6 +62,7 @@ class Recognizer3D(BaseModel):
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
+                 memory_format: str = 'auto',
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(
             data_preprocessor=_build(data_preprocessor or
@@ -60,9 +80,13 @@ class Recognizer3D(BaseModel):
         if views is not None and (not isinstance(views, int) or views < 1):
             raise ValueError('test_cfg.max_testing_views must be a positive '
                              f'int, got {views!r}')
+        self.memory_format = resolve_memory_format(memory_format)
         self.backbone = _build(backbone)
         self.cls_head = None if cls_head is None else _build(cls_head)
         self.test_cfg = test_cfg
+        if self.memory_format == 'channels_last_3d':
+            # in-place inits and checkpoint loading keep the layout
+            to_channels_last(self.backbone)
 
     def _dump_init_info(self) -> None:
         # mmengine prints one INFO entry per parameter (~300 for I3D) to the
@@ -83,6 +107,8 @@ class Recognizer3D(BaseModel):
             ``[B * views, C', T', H', W']``, views of a video adjacent.
         """
         x = inputs.flatten(0, 1)  # [B, views, C, T, H, W] -> [B*views, ...]
+        if self.memory_format == 'channels_last_3d':
+            x = x.contiguous(memory_format=torch.channels_last_3d)
         chunk = self.test_cfg.get('max_testing_views') if test_mode else None
         if chunk is None or x.shape[0] <= chunk:
             return self.backbone(x)

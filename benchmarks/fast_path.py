@@ -1,0 +1,237 @@
+"""Inference and training speed of I3D R50 under the fast-path switches,
+as ratios against fp32 NCDHW eager measured in the same process.
+
+Inference (model only, eval, no_grad): one view of ``--frames`` x
+``--size``² through backbone + head, for
+
+- ``fp32 NCDHW``: the baseline (``memory_format='contiguous'``);
+- ``fp32 channels_last_3d``: the recognizer's default on a CPU;
+- ``fp32 CL + folded BN``: ``--fast`` on a CPU without native bf16;
+- ``bf16 CL + folded BN``: ``--fast`` with native bf16 (CPU or GPU);
+  on a CPU without it, only with ``--slow-bf16`` (it is much slower).
+
+Training: one step (forward, cross-entropy, backward, SGD) at
+``--batch`` clips for fp32 NCDHW, fp32 channels_last_3d and, where bf16 is
+native (or with ``--slow-bf16``), bf16 autocast + channels_last_3d (what
+``tools/train.py --amp`` runs).
+
+Each configuration is timed ``--repeats`` times after one warm-up call, the
+configurations interleaved in a rotating order so that drift in the
+machine's speed affects all alike; the median is reported. Every fast
+variant's logits are compared with the baseline's (cosine, top-1).
+
+Example::
+
+    python benchmarks/fast_path.py                   # I3D R50, 32x224
+    python benchmarks/fast_path.py --frames 8 --size 112 --repeats 3
+"""
+import argparse
+import copy
+import json
+import platform
+import statistics
+import sys
+import time
+from typing import Callable, Dict, List
+
+import torch
+import torch.nn.functional as F
+
+from mmvid.apis import load_config, turn_off_pretrained
+from mmvid.registry import MODELS
+from mmvid.utils import register_all_modules
+from mmvid.utils.benchmark import cpu_name
+from mmvid.utils.fast_path import (FastPath, apply_fast_path, autocast,
+                                   native_bf16)
+
+CONFIG = 'configs/recognition/i3d/i3d_r50_32x2x1_100e_kinetics400_rgb.py'
+
+
+def build(config: str, memory_format: str, device: torch.device,
+          state: dict = None) -> torch.nn.Module:
+    cfg = load_config(config)
+    turn_off_pretrained(cfg.model)
+    cfg.model.memory_format = memory_format
+    model = MODELS.build(cfg.model)
+    if state is None:
+        model.init_weights()
+    else:
+        model.load_state_dict(state)
+    return model.to(device)
+
+
+def randomize_bn_(model: torch.nn.Module) -> None:
+    """Non-trivial BN statistics, so folding them is a real change."""
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm3d):
+                n = m.num_features
+                m.running_mean.copy_(torch.randn(n, generator=gen) * 0.1)
+                m.running_var.copy_(torch.rand(n, generator=gen) + 0.5)
+                m.weight.copy_(torch.rand(n, generator=gen) + 0.5)
+
+
+def timed(fn: Callable[[], None], device: torch.device) -> float:
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+    start = time.perf_counter()
+    fn()
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+    return time.perf_counter() - start
+
+
+def interleave(calls: Dict[str, Callable[[], None]], repeats: int,
+               device: torch.device) -> Dict[str, float]:
+    """Median seconds per call, one warm-up call each, rotating order."""
+    names = list(calls)
+    for name in names:
+        calls[name]()
+    times: Dict[str, List[float]] = {name: [] for name in names}
+    for r in range(repeats):
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            times[name].append(timed(calls[name], device))
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def agreement(logits: torch.Tensor, ref: torch.Tensor) -> dict:
+    return dict(
+        cosine=F.cosine_similarity(logits.float().flatten(1),
+                                   ref.flatten(1)).min().item(),
+        top1_agree=bool((logits.argmax(1) == ref.argmax(1)).all()))
+
+
+def inference(args, device: torch.device, bf16: bool) -> dict:
+    base = build(args.config, 'contiguous', device).eval()
+    randomize_bn_(base)
+    state = base.state_dict()
+    variants = {'fp32 NCDHW': (base, None)}
+    cl = build(args.config, 'channels_last_3d', device, state).eval()
+    variants['fp32 channels_last_3d'] = (cl, None)
+    fused = build(args.config, 'channels_last_3d', device, state)
+    apply_fast_path(fused, FastPath(channels_last=True, fuse_conv_bn=True))
+    variants['fp32 CL + folded BN'] = (fused, None)
+    if bf16:
+        fast = build(args.config, 'channels_last_3d', device, state)
+        apply_fast_path(fast, FastPath(amp='bf16', channels_last=True,
+                                       fuse_conv_bn=True),
+                        allow_slow_amp=True)
+        variants['bf16 CL + folded BN'] = (fast, 'bf16')
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn(1, 3, args.frames, args.size, args.size,
+                    generator=gen).to(device)
+
+    def forward(model, amp):
+        inputs = x.contiguous(memory_format=torch.channels_last_3d) \
+            if model.memory_format == 'channels_last_3d' else x
+        with torch.no_grad(), autocast(device, amp):
+            return model.cls_head(model.backbone(inputs))
+
+    outputs = {name: forward(*v) for name, v in variants.items()}
+    seconds = interleave(
+        {name: (lambda v=v: forward(*v)) for name, v in variants.items()},
+        args.repeats, device)
+    ref = outputs['fp32 NCDHW'].float()
+    return {name: dict(seconds=seconds[name],
+                       speedup=seconds['fp32 NCDHW'] / seconds[name],
+                       **agreement(outputs[name], ref))
+            for name in variants}
+
+
+def training(args, device: torch.device, bf16: bool) -> dict:
+    base = build(args.config, 'contiguous', device)
+    state = base.state_dict()
+    variants = {'fp32 NCDHW': ('contiguous', None),
+                'fp32 channels_last_3d': ('channels_last_3d', None)}
+    if bf16:
+        variants['bf16 autocast + CL'] = ('channels_last_3d', 'bf16')
+    gen = torch.Generator().manual_seed(2)
+    x = torch.randn(args.batch, 3, args.frames, args.size, args.size,
+                    generator=gen).to(device)
+    y = torch.arange(args.batch, device=device) % 400
+    steps = {}
+    for name, (fmt, amp) in variants.items():
+        model = build(args.config, fmt, device, copy.deepcopy(state)).train()
+        optim = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+        inputs = x.contiguous(memory_format=torch.channels_last_3d) \
+            if fmt == 'channels_last_3d' else x
+
+        def step(model=model, optim=optim, inputs=inputs, amp=amp):
+            with autocast(device, amp):
+                logits = model.cls_head(model.backbone(inputs))
+            loss = F.cross_entropy(logits.float(), y)
+            optim.zero_grad()
+            loss.backward()
+            optim.step()
+
+        steps[name] = step
+    seconds = interleave(steps, max(1, args.repeats // 2), device)
+    return {name: dict(seconds=seconds[name],
+                       speedup=seconds['fp32 NCDHW'] / seconds[name])
+            for name in variants}
+
+
+def table(title: str, rows: dict) -> List[str]:
+    lines = [title]
+    for name, row in rows.items():
+        line = (f'  {name:<24} {row["seconds"] * 1e3:9.1f} ms   '
+                f'{row["speedup"]:5.2f}x')
+        if 'cosine' in row:
+            line += (f'   logit cosine {row["cosine"]:.6f}, top-1 '
+                     f'{"same" if row["top1_agree"] else "DIFFERS"}')
+        lines.append(line)
+    return lines
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n')[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split('\n', 1)[1])
+    parser.add_argument('--config', default=CONFIG)
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--frames', type=int, default=32)
+    parser.add_argument('--size', type=int, default=224)
+    parser.add_argument('--batch', type=int, default=2,
+                        help='training batch (default 2)')
+    parser.add_argument('--repeats', type=int, default=5)
+    parser.add_argument('--skip-training', action='store_true')
+    parser.add_argument('--slow-bf16', action='store_true',
+                        help='also time bf16 where it is not native')
+    parser.add_argument('--json', help='write the figures here')
+    args = parser.parse_args(argv)
+    register_all_modules()
+    device = torch.device(args.device)
+    native = native_bf16(device)
+    bf16 = native or args.slow_bf16
+    name = torch.cuda.get_device_name(device) if device.type == 'cuda' \
+        else f'{cpu_name()}, {torch.get_num_threads()} threads'
+    print(f'device: {device} ({name}); native bf16: '
+          f'{"yes" if native else "no"}; torch {torch.__version__}, '
+          f'python {platform.python_version()}')
+    print(f'model: {args.config} (random weights); input '
+          f'1x3x{args.frames}x{args.size}x{args.size}; median of '
+          f'{args.repeats} after 1 warm-up')
+    if not bf16:
+        print('bf16 rows left out: no native bf16 here (--slow-bf16 to time '
+              'them anyway)')
+    results = dict(device=str(device), device_name=name, native_bf16=native,
+                   torch=torch.__version__,
+                   input=[args.frames, args.size, args.size])
+    results['inference'] = inference(args, device, bf16)
+    print('\n'.join(table('inference, one view (vs fp32 NCDHW eager):',
+                          results['inference'])))
+    if not args.skip_training:
+        results['training'] = training(args, device, bf16)
+        print('\n'.join(table(
+            f'training step, batch {args.batch} (vs fp32 NCDHW eager):',
+            results['training'])))
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(results, f, indent=2)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,232 @@
+"""Inference fast paths: autocast precision, memory layout, conv-BN folding
+and ``torch.compile``, with the checks that keep them honest.
+
+A :class:`FastPath` says which switches to use; :func:`apply_fast_path`
+applies them to a loaded recognizer in place (after its checkpoint is
+loaded: folding removes the batch norms). :func:`best_fast_path` is what
+``--fast`` picks for a device, from measurements (``docs/benchmark.md``):
+
+- CPU with native bfloat16 (AVX512-BF16 / AMX, as oneDNN reports it):
+  bf16 autocast + channels_last_3d + folded BN.
+- CPU without it (e.g. AVX2-only): fp32 + channels_last_3d + folded BN.
+  bf16 autocast there runs oneDNN's reference kernels: a 64-channel
+  3x3x3 conv took 13 s instead of 40 ms, the demo model 30x longer, so
+  :func:`check_amp` refuses it unless asked to allow it.
+- CUDA: bf16 where the GPU supports it, else fp16, + channels_last_3d +
+  folded BN.
+
+The default (no switch) is exact fp32 eager.
+"""
+import contextlib
+import functools
+from dataclasses import dataclass
+from typing import Callable, Iterator, Optional
+
+import torch
+import torch.nn as nn
+
+AMP_DTYPES = {'bf16': torch.bfloat16, 'fp16': torch.float16}
+
+
+def native_bf16(device: torch.device) -> bool:
+    """Whether ``device`` computes bfloat16 convolutions natively."""
+    device = torch.device(device)
+    if device.type == 'cuda':
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def check_amp(amp: Optional[str], device: torch.device,
+              allow_slow: bool = False) -> None:
+    """Refuse autocast settings that are unsupported or would be slower.
+
+    Args:
+        amp: None, ``'bf16'`` or ``'fp16'``.
+        device: Where the model runs.
+        allow_slow: Allow bf16 on a CPU without native bf16 (for accuracy
+            checks; it is much slower than fp32 there).
+
+    Raises:
+        ValueError: unknown ``amp``, or fp16 on a CPU.
+        RuntimeError: bf16 on a CPU (or GPU) without native bf16.
+    """
+    if amp is None:
+        return
+    if amp not in AMP_DTYPES:
+        raise ValueError(f'amp must be one of {tuple(AMP_DTYPES)} or None, '
+                         f'got {amp!r}')
+    device = torch.device(device)
+    if device.type == 'cpu' and amp == 'fp16':
+        raise ValueError('fp16 autocast is for CUDA; on a CPU use bf16 '
+                         '(where the CPU has native bf16) or --fast')
+    if amp == 'bf16' and not native_bf16(device) and not allow_slow:
+        what = 'this CPU has no native bfloat16 (AVX512-BF16 / AMX)' \
+            if device.type == 'cpu' else 'this GPU does not support bf16'
+        hint = ('bf16 would run reference kernels, measured 30x slower than '
+                'fp32 on the demo model; use --fast (fp32, channels_last_3d, '
+                'folded BN) instead') if device.type == 'cpu' else \
+            'use --amp fp16'
+        raise RuntimeError(f'--amp bf16: {what}; {hint}')
+
+
+@dataclass(frozen=True)
+class FastPath:
+    """Inference switches.
+
+    Attributes:
+        amp: Autocast dtype, None (fp32), ``'bf16'`` or ``'fp16'``.
+        channels_last: Weights and inputs in channels_last_3d.
+        fuse_conv_bn: Fold batch norms into the preceding convolutions.
+        compile: ``torch.compile`` the backbone.
+    """
+    amp: Optional[str] = None
+    channels_last: bool = False
+    fuse_conv_bn: bool = False
+    compile: bool = False
+
+    def describe(self) -> str:
+        parts = [{None: 'fp32', 'bf16': 'bf16 autocast',
+                  'fp16': 'fp16 autocast'}[self.amp]]
+        if self.channels_last:
+            parts.append('channels_last_3d')
+        if self.fuse_conv_bn:
+            parts.append('conv-BN folded')
+        if self.compile:
+            parts.append('torch.compile')
+        return ', '.join(parts)
+
+    @property
+    def is_default(self) -> bool:
+        return self == FastPath()
+
+
+def best_fast_path(device: torch.device) -> FastPath:
+    """What ``--fast`` uses on ``device`` (see the module docstring)."""
+    device = torch.device(device)
+    if device.type == 'cuda':
+        amp = 'bf16' if native_bf16(device) else 'fp16'
+    else:
+        amp = 'bf16' if native_bf16(device) else None
+    return FastPath(amp=amp, channels_last=True, fuse_conv_bn=True)
+
+
+def fast_path_from_args(args, device: torch.device) -> FastPath:
+    """The :class:`FastPath` of parsed ``--fast``, ``--amp``,
+    ``--channels-last``, ``--fuse-conv-bn`` and ``--compile`` flags;
+    ``--fast`` is the base the other flags add to."""
+    base = best_fast_path(device) if getattr(args, 'fast', False) \
+        else FastPath()
+    amp = getattr(args, 'amp', None) or base.amp
+    return FastPath(
+        amp=amp,
+        channels_last=base.channels_last or getattr(args, 'channels_last',
+                                                    False),
+        fuse_conv_bn=base.fuse_conv_bn or getattr(args, 'fuse_conv_bn',
+                                                  False),
+        compile=getattr(args, 'compile', False))
+
+
+def add_fast_path_args(parser) -> None:
+    """``--fast``, ``--amp {bf16,fp16}``, ``--channels-last``,
+    ``--fuse-conv-bn`` and ``--compile`` on an argparse parser."""
+    group = parser.add_argument_group(
+        'inference fast path (default: exact fp32)')
+    group.add_argument(
+        '--fast', action='store_true',
+        help='the fastest measured settings for the device: channels_last_3d '
+        'and folded BN, plus bf16 where the CPU/GPU has native bf16 (fp16 '
+        'on other GPUs)')
+    group.add_argument('--amp', choices=tuple(AMP_DTYPES),
+                       help='autocast precision')
+    group.add_argument('--channels-last', action='store_true',
+                       help='channels_last_3d weights and inputs')
+    group.add_argument('--fuse-conv-bn', action='store_true',
+                       help='fold batch norms into the convolutions')
+    group.add_argument('--compile', action='store_true',
+                       help='torch.compile the backbone (slow first call)')
+
+
+# -- applying it --------------------------------------------------------
+
+
+def _channels_last_hook(module: nn.Module, args: tuple) -> tuple:
+    """Forward pre-hook: 5-D tensor arguments become channels_last_3d."""
+    return tuple(
+        a.contiguous(memory_format=torch.channels_last_3d)
+        if isinstance(a, torch.Tensor) and a.dim() == 5 else a for a in args)
+
+
+def to_channels_last(module: nn.Module) -> None:
+    """5-D parameters to channels_last_3d, 4-D to channels_last, in place
+    (other parameters and all buffers unchanged)."""
+    for sub in module.modules():
+        for param in sub.parameters(recurse=False):
+            fmt = {5: torch.channels_last_3d,
+                   4: torch.channels_last}.get(param.dim())
+            if fmt is not None:
+                param.data = param.data.contiguous(memory_format=fmt)
+
+
+@contextlib.contextmanager
+def autocast(device: torch.device, amp: Optional[str]) -> Iterator[None]:
+    """``torch.autocast`` to ``amp``'s dtype on ``device``; nothing for
+    None."""
+    if amp is None:
+        yield
+        return
+    with torch.autocast(torch.device(device).type, dtype=AMP_DTYPES[amp]):
+        yield
+
+
+def _float_scores(test_step: Callable, device: torch.device,
+                  amp: str) -> Callable:
+    """``test_step`` under autocast, with float32 scores in the results."""
+
+    @functools.wraps(test_step)
+    def wrapped(*args, **kwargs):
+        with autocast(device, amp):
+            outputs = test_step(*args, **kwargs)
+        for sample in outputs:
+            if 'pred_score' in sample:  # [K], or [views, K] unaveraged
+                sample.set_field(sample.pred_score.float(), 'pred_score',
+                                 dtype=torch.Tensor)
+        return outputs
+
+    return wrapped
+
+
+def apply_fast_path(model: nn.Module, fast: FastPath,
+                    allow_slow_amp: bool = False) -> int:
+    """Apply ``fast`` to a loaded recognizer in place (eval mode).
+
+    With ``fast.amp``, ``model.test_step`` runs under autocast and returns
+    float32 scores.
+
+    Returns:
+        The number of batch norms folded.
+
+    Raises:
+        RuntimeError / ValueError: from :func:`check_amp`.
+    """
+    from .benchmark import count_batchnorms, fuse_conv_bn
+    device = next(model.parameters()).device
+    check_amp(fast.amp, device, allow_slow=allow_slow_amp)
+    model.eval()
+    fused = 0
+    if fast.fuse_conv_bn:
+        before = count_batchnorms(model)
+        fuse_conv_bn(model)
+        fused = before - count_batchnorms(model)
+    if fast.channels_last or \
+            getattr(model, 'memory_format', None) == 'channels_last_3d':
+        to_channels_last(model.backbone)  # folded weights are new tensors
+    if fast.channels_last:
+        model.backbone.register_forward_pre_hook(_channels_last_hook)
+    if fast.compile:
+        model.backbone = torch.compile(model.backbone)
+    if fast.amp is not None:
+        model.test_step = _float_scores(model.test_step, device, fast.amp)
+    return fused

@@ -1,0 +1,241 @@
+"""Fast paths: channels_last_3d numerics, the inference switches and their
+accuracy guard (fast vs exact fp32), the amp checks and the bf16 optimizer
+wrapper."""
+import copy
+
+import pytest
+import torch
+import torch.nn.functional as F
+from mmengine.config import Config
+
+from mmvid.engine.optim_wrappers import BF16OptimWrapper
+from mmvid.engine.tool_setup import set_amp_optim_wrapper
+from mmvid.models.recognizers import recognizer3d
+from mmvid.registry import MODELS
+from mmvid.structures import ActionDataSample
+from mmvid.utils import fast_path
+from mmvid.utils.fast_path import (FastPath, apply_fast_path, best_fast_path,
+                                   check_amp)
+
+DEMO = dict(
+    type='Recognizer3D',
+    backbone=dict(type='ResNet3d', depth=18, base_channels=16,
+                  pretrained=None, conv1_kernel=(3, 7, 7), conv1_stride_t=2,
+                  pool1_stride_t=2, inflate=(1, 1, 1, 1)),
+    cls_head=dict(type='I3DHead', num_classes=8, in_channels=128,
+                  average_clips='prob'),
+    data_preprocessor=dict(type='ActionDataPreprocessor',
+                           mean=[123.675, 116.28, 103.53],
+                           std=[58.395, 57.12, 57.375]))
+# I3D R50 with fewer blocks per stage (same kinds of layers)
+R50 = dict(
+    type='Recognizer3D',
+    backbone=dict(type='ResNet3d', depth=50, stage_blocks=(1, 2, 2, 1),
+                  base_channels=16, pretrained=None, conv1_kernel=(5, 7, 7),
+                  conv1_stride_t=2, pool1_stride_t=2,
+                  inflate=((1, ), (1, 0), (1, 0), (0, ))),
+    cls_head=dict(type='I3DHead', num_classes=400, in_channels=512,
+                  average_clips='prob'),
+    data_preprocessor=dict(type='ActionDataPreprocessor',
+                           mean=[114.75] * 3, std=[57.375] * 3))
+
+
+def build(cfg, memory_format, seed=0):
+    torch.manual_seed(seed)
+    model = MODELS.build(dict(copy.deepcopy(cfg), memory_format=memory_format))
+    model.init_weights()
+    with torch.no_grad():  # random BN statistics, as after training
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm3d):
+                m.running_mean.normal_(0, 0.2)
+                m.running_var.uniform_(0.5, 1.5)
+                m.weight.uniform_(0.5, 1.5)
+    return model.eval()
+
+
+def clips(n, t=16, size=64, seed=1):
+    gen = torch.Generator().manual_seed(seed)
+    return torch.randint(0, 256, (n, 1, 3, t, size, size), generator=gen,
+                         dtype=torch.uint8)
+
+
+def scores(model, inputs):
+    """Softmax scores [N, K] from model.test_step on N one-view videos."""
+    data = dict(inputs=list(inputs),
+                data_samples=[ActionDataSample().set_gt_label(0)
+                              for _ in inputs])
+    with torch.no_grad():
+        out = torch.stack([s.pred_score for s in model.test_step(data)])
+    assert out.shape == (len(inputs), model.cls_head.num_classes)
+    return out
+
+
+def logits(model, inputs):
+    data = model.data_preprocessor(dict(inputs=list(inputs)))
+    with torch.no_grad():
+        return model.cls_head(model.extract_feat(data['inputs']))
+
+
+# -- memory format ------------------------------------------------------
+
+
+@pytest.mark.parametrize('cfg', [DEMO, R50], ids=['demo', 'r50'])
+def test_channels_last_3d_equals_ncdhw_in_fp32(cfg):
+    ncdhw = build(cfg, 'contiguous')
+    ndhwc = build(cfg, 'channels_last_3d')
+    ndhwc.load_state_dict(ncdhw.state_dict())
+    weight = ndhwc.backbone.conv1.conv.weight
+    assert weight.is_contiguous(memory_format=torch.channels_last_3d)
+    assert not weight.is_contiguous()
+    assert ncdhw.backbone.conv1.conv.weight.is_contiguous()
+    x = clips(2)
+    a, b = logits(ncdhw, x), logits(ndhwc, x)
+    assert ((a - b).norm() / a.norm()).item() < 1e-5
+    # one training step: the same gradients
+    grads = []
+    for model in (ncdhw, ndhwc):
+        model.train()
+        torch.manual_seed(3)  # the same dropout mask
+        data = model.data_preprocessor(dict(inputs=list(x)), True)
+        out = model.cls_head(model.extract_feat(data['inputs']))
+        F.cross_entropy(out, torch.tensor([1, 2])).backward()
+        grads.append(model.backbone.conv1.conv.weight.grad.contiguous())
+    assert ((grads[0] - grads[1]).norm() / grads[0].norm()).item() < 1e-4
+
+
+def test_auto_memory_format_follows_the_machine(monkeypatch):
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    assert recognizer3d.resolve_memory_format('auto') == 'channels_last_3d'
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    assert recognizer3d.resolve_memory_format('auto') == 'contiguous'
+    assert recognizer3d.resolve_memory_format('contiguous') == 'contiguous'
+    with pytest.raises(ValueError, match="memory_format must be one of "
+                       r"\('auto', 'channels_last_3d', 'contiguous'\), got "
+                       "'nhwc'"):
+        recognizer3d.resolve_memory_format('nhwc')
+
+
+# -- the accuracy guard ---------------------------------------------------
+
+
+def agreement(fast_scores, exact_scores):
+    cosine = F.cosine_similarity(fast_scores, exact_scores).min().item()
+    top1 = (fast_scores.argmax(1) == exact_scores.argmax(1)).float().mean()
+    return cosine, top1.item()
+
+
+@pytest.mark.parametrize('cfg,t', [(DEMO, 16), (R50, 8)],
+                         ids=['demo', 'r50'])
+def test_fast_path_agrees_with_exact_fp32(cfg, t):
+    """What --fast picks on this machine, against the default fp32 path."""
+    exact = build(cfg, 'contiguous')
+    fast = build(cfg, 'contiguous')
+    fast.load_state_dict(exact.state_dict())
+    x = clips(6, t=t)
+    exact_logits = logits(exact, x)
+    exact_scores = scores(exact, x)
+    path = best_fast_path(torch.device('cpu'))
+    folded = apply_fast_path(fast, path, allow_slow_amp=True)
+    assert folded > 0
+    assert not any(isinstance(m, torch.nn.BatchNorm3d)
+                   for m in fast.backbone.modules())
+    cosine, top1 = agreement(logits(fast, x).float(), exact_logits)
+    assert cosine >= 0.9999 and top1 == 1.0
+    fast_scores = scores(fast, x)
+    assert fast_scores.dtype == torch.float32
+    assert agreement(fast_scores, exact_scores)[1] == 1.0
+
+
+def test_bf16_autocast_agrees_with_fp32_on_the_demo_model():
+    """The bf16 path's guard (run here even though this CPU may lack
+    native bf16, where it is slow)."""
+    exact = build(DEMO, 'contiguous')
+    fast = copy.deepcopy(exact)
+    x = clips(3)
+    exact_logits = logits(exact, x)
+    apply_fast_path(fast, FastPath(amp='bf16', channels_last=True),
+                    allow_slow_amp=True)
+    with fast_path.autocast('cpu', 'bf16'):
+        fast_logits = logits(fast, x)
+    assert fast_logits.dtype == torch.bfloat16
+    cosine, top1 = agreement(fast_logits.float(), exact_logits)
+    assert cosine >= 0.999 and top1 == 1.0
+    # test_step returns float32 scores under autocast
+    assert scores(fast, x).dtype == torch.float32
+
+
+# -- choosing and checking ------------------------------------------------
+
+
+def test_best_fast_path_by_device(monkeypatch):
+    monkeypatch.setattr(fast_path, 'native_bf16', lambda device: False)
+    assert best_fast_path('cpu') == FastPath(None, True, True)
+    assert best_fast_path('cuda') == FastPath('fp16', True, True)
+    monkeypatch.setattr(fast_path, 'native_bf16', lambda device: True)
+    assert best_fast_path('cpu') == FastPath('bf16', True, True)
+    assert best_fast_path('cuda') == FastPath('bf16', True, True)
+    assert FastPath().describe() == 'fp32' and FastPath().is_default
+    assert FastPath('bf16', True, True, True).describe() == \
+        'bf16 autocast, channels_last_3d, conv-BN folded, torch.compile'
+
+
+def test_amp_checks(monkeypatch):
+    monkeypatch.setattr(fast_path, 'native_bf16', lambda device: False)
+    with pytest.raises(RuntimeError, match=r'--amp bf16: this CPU has no '
+                       r'native bfloat16 \(AVX512-BF16 / AMX\); bf16 would '
+                       'run reference kernels'):
+        check_amp('bf16', torch.device('cpu'))
+    check_amp('bf16', torch.device('cpu'), allow_slow=True)
+    with pytest.raises(ValueError, match='fp16 autocast is for CUDA'):
+        check_amp('fp16', torch.device('cpu'))
+    with pytest.raises(ValueError, match="amp must be one of"):
+        check_amp('int8', torch.device('cpu'))
+    check_amp(None, torch.device('cpu'))
+    monkeypatch.setattr(fast_path, 'native_bf16', lambda device: True)
+    check_amp('bf16', torch.device('cpu'))
+
+
+# -- training with --amp ----------------------------------------------------
+
+
+def test_train_amp_picks_the_wrapper_for_the_machine(monkeypatch):
+    def cfg():
+        return Config(dict(optim_wrapper=dict(
+            optimizer=dict(type='SGD', lr=0.1))))
+
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    monkeypatch.setattr(fast_path, 'native_bf16', lambda device: False)
+    with pytest.raises(RuntimeError, match='this CPU has no native bfloat16'):
+        set_amp_optim_wrapper(cfg())
+    monkeypatch.setattr(fast_path, 'native_bf16', lambda device: True)
+    c = cfg()
+    assert set_amp_optim_wrapper(c) == 'bfloat16'
+    assert c.optim_wrapper.type == 'BF16OptimWrapper'
+    assert c.optim_wrapper.device_type == 'cpu'
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    for native, dtype in ((True, 'bfloat16'), (False, 'float16')):
+        monkeypatch.setattr(fast_path, 'native_bf16',
+                            lambda device, native=native: native)
+        c = cfg()
+        assert set_amp_optim_wrapper(c) == dtype
+        assert (c.optim_wrapper.type, c.optim_wrapper.dtype,
+                c.optim_wrapper.loss_scale) == ('AmpOptimWrapper', dtype,
+                                                'dynamic')
+
+
+def test_bf16_optim_wrapper_autocasts_the_forward_only():
+    model = torch.nn.Sequential(torch.nn.Conv3d(3, 4, 1), torch.nn.Flatten(),
+                                torch.nn.Linear(4 * 2 * 4 * 4, 2))
+    wrapper = BF16OptimWrapper(
+        optimizer=torch.optim.SGD(model.parameters(), lr=0.1))
+    x = torch.randn(2, 3, 2, 4, 4)
+    with wrapper.optim_context(model):
+        out = model(x)
+    assert out.dtype == torch.bfloat16
+    before = model[0].weight.detach().clone()
+    wrapper.update_params(F.cross_entropy(out.float(), torch.tensor([0, 1])))
+    assert model[0].weight.dtype == torch.float32
+    assert not torch.equal(model[0].weight, before)
+    with pytest.raises(ValueError, match="device_type must be one of"):
+        BF16OptimWrapper(device_type='tpu', optimizer=torch.optim.SGD(
+            model.parameters(), lr=0.1))
