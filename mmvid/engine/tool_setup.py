@@ -34,8 +34,9 @@ def load_tool_config(config: str, args: argparse.Namespace) -> Config:
     ``work_dirs/<config file name>``. Without CUDA the distributed backend
     becomes gloo and a distributed run wraps the model in DDP without
     ``device_ids`` (mmengine passes ``[LOCAL_RANK]``, which DDP refuses for
-    a CPU module; see also :func:`init_cpu_dist`). ``use_tensorboard=True``
-    adds a TensorBoard backend.
+    a CPU module; see also :func:`init_cpu_dist`). With CUDA, the
+    dataloaders pin memory unless the config says otherwise.
+    ``use_tensorboard=True`` adds a TensorBoard backend.
     """
     if not osp.isfile(config):
         raise FileNotFoundError(f'config file not found: {config}')
@@ -50,7 +51,14 @@ def load_tool_config(config: str, args: argparse.Namespace) -> Config:
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(config))[0])
-    if not torch.cuda.is_available():
+    if torch.cuda.is_available():
+        # page-locked batches copy to the GPU asynchronously; useless (and
+        # warned about) without CUDA
+        for loader in ('train_dataloader', 'val_dataloader',
+                       'test_dataloader'):
+            if cfg.get(loader) is not None:
+                cfg[loader].setdefault('pin_memory', True)
+    else:
         cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
         cfg.env_cfg.dist_cfg.backend = 'gloo'
         if args.launcher != 'none' and cfg.get('model_wrapper_cfg') is None:

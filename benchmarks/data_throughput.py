@@ -1,0 +1,320 @@
+"""Data-loader throughput of the I3D 32x2x1 train pipeline by worker count:
+eager vs lazy, video vs rawframes, as clips/s and as ratios against the
+baseline (eager video with the first ``--workers`` count) measured in the
+same run.
+
+The data and pipelines come from ``data_pipeline.py`` (imported, not
+copied): ``--videos`` clips of ``--frames`` frames at 340x256 written with
+OpenCV, and the same frames as JPEG rawframes (quality 95), in a temporary
+directory. The videos are H.264 when this OpenCV can write it (``avc1``:
+re-encoded from the rawframes) and MPEG-4 Part 2 (``mp4v``, the writer's
+own) otherwise; ``--codec`` forces one and the output says which.
+
+Every (worker count, source, mode) gets its own torch ``DataLoader`` set up
+like the dataset configs' loaders (``configs/_base_/datasets/
+default_loaders.py``): persistent workers, ``mmvid.limit_worker_threads``
+as ``worker_init_fn`` (one OpenCV and one torch thread per worker; decord
+decodes with one thread per reader, ``DecordInit``'s default), pinned
+memory only where CUDA is available, batch size ``--batch-size``. The main
+process is limited the same way, so ``--workers 0`` is one thread of work.
+
+Each loader first runs one untimed epoch (it starts the persistent workers
+and warms the file cache); then ``--rounds`` timed epochs each, one epoch
+per loader in turn, the order rotated every round, so that drift in the
+machine's speed (another job on it) affects all configurations alike.
+clips/s = clips loaded / seconds spent iterating that loader's epochs.
+
+Example::
+
+    python benchmarks/data_throughput.py --videos 8 --rounds 2 \\
+        --workers 0 1 2 --json throughput.json
+"""
+import argparse
+import contextlib
+import gc
+import json
+import os
+import os.path as osp
+import platform
+import sys
+import tempfile
+import time
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import cv2
+import decord
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+import data_pipeline  # noqa: E402  (writer, pipelines and dataset)
+
+from mmvid.registry import FUNCTIONS  # noqa: E402
+
+# the loader configs' worker_init_fn, looked up by the name they use
+limit_worker_threads = FUNCTIONS.get('mmvid.limit_worker_threads')
+
+CONFIGS = (('video', False), ('video', True), ('rawframes', False),
+           ('rawframes', True))
+CODECS = dict(h264=('avc1', 'H.264 (avc1)'),
+              mpeg4=('mp4v', 'MPEG-4 Part 2 (mp4v)'))
+CLIP_SHAPE = (1, 3, 32, 224, 224)  # one clip of the 32x2x1 train pipeline
+
+Key = Tuple[int, str, bool]  # (workers, source, lazy)
+
+
+@contextlib.contextmanager
+def quiet_stderr():
+    """Silence the process's stderr (FFmpeg's encoder errors) for a while."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, 'w') as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def can_write_h264(root: str) -> bool:
+    """Whether OpenCV writes an ``avc1`` .mp4 here that decord reads."""
+    path = osp.join(root, 'probe_avc1.mp4')
+    with quiet_stderr():
+        writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'avc1'), 25,
+                                 (data_pipeline.WIDTH, data_pipeline.HEIGHT))
+        opened = writer.isOpened()
+        if opened:
+            for i in range(4):
+                writer.write(np.full((data_pipeline.HEIGHT,
+                                      data_pipeline.WIDTH, 3), 40 * i,
+                                     np.uint8))
+        writer.release()
+    try:
+        return opened and len(decord.VideoReader(path)) == 4
+    except Exception:  # noqa: BLE001  (an unreadable file: no H.264)
+        return False
+    finally:
+        if osp.exists(path):
+            os.remove(path)
+
+
+def reencode_h264(items: list, num_frames: int) -> None:
+    """Replace each video by an ``avc1`` encoding of its rawframes."""
+    for video, frame_dir in items:
+        writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*'avc1'), 25,
+                                 (data_pipeline.WIDTH, data_pipeline.HEIGHT))
+        for i in range(num_frames):
+            writer.write(cv2.imread(osp.join(frame_dir,
+                                             f'img_{i + 1:05}.jpg')))
+        writer.release()
+        assert len(decord.VideoReader(video)) == num_frames, video
+
+
+def write_data(root: str, num_videos: int, num_frames: int,
+               codec: str) -> Tuple[list, str]:
+    """data_pipeline's videos and rawframes; returns (items, codec name)."""
+    if codec == 'auto':
+        codec = 'h264' if can_write_h264(root) else 'mpeg4'
+    elif codec == 'h264' and not can_write_h264(root):
+        raise RuntimeError('this OpenCV cannot write H.264 (avc1) videos '
+                           'that decord reads; use --codec mpeg4')
+    items = data_pipeline.write_data(root, num_videos, num_frames)
+    if codec == 'h264':
+        reencode_h264(items, num_frames)
+    return items, codec
+
+
+def machine_description() -> dict:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open('/proc/cpuinfo') as f:
+            names = [line.split(':', 1)[1].strip() for line in f
+                     if line.startswith('model name')]
+        cpu = names[0] if names else cpu
+    except OSError:
+        pass
+    usable = (len(os.sched_getaffinity(0))
+              if hasattr(os, 'sched_getaffinity') else os.cpu_count())
+    return dict(cpu=cpu, logical_cores=os.cpu_count(), usable_cores=usable,
+                python=platform.python_version(), torch=torch.__version__,
+                decord=decord.__version__, opencv=cv2.__version__,
+                numpy=np.__version__, cuda=torch.cuda.is_available())
+
+
+def make_loader(items: list, source: str, lazy: bool, num_frames: int,
+                workers: int, batch_size: int) -> DataLoader:
+    """A loader set up like the configs' train loader (one epoch: every
+    video once)."""
+    dataset = data_pipeline.PipelineDataset(items, source, lazy, num_frames,
+                                            rounds=1)
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        shuffle=False,
+        num_workers=workers,
+        persistent_workers=workers > 0,
+        pin_memory=torch.cuda.is_available(),
+        worker_init_fn=limit_worker_threads if workers > 0 else None)
+
+
+def run_epoch(loader: DataLoader) -> Tuple[int, float]:
+    """(clips, seconds) of one pass over the loader."""
+    clips = 0
+    start = time.perf_counter()
+    for batch in loader:
+        assert tuple(batch.shape[1:]) == CLIP_SHAPE, batch.shape
+        clips += batch.shape[0]
+    return clips, time.perf_counter() - start
+
+
+def measure(items: list, num_frames: int, workers: Sequence[int],
+            rounds: int, batch_size: int) -> Dict[Key, Tuple[int, float]]:
+    """(clips, seconds) of every configuration, timed epoch by epoch in a
+    rotating order after one untimed epoch each."""
+    loaders = {(w, source, lazy): make_loader(items, source, lazy,
+                                              num_frames, w, batch_size)
+               for w in workers for source, lazy in CONFIGS}
+    keys = list(loaders)
+    try:
+        for key in keys:
+            run_epoch(loaders[key])
+        totals = {key: (0, 0.0) for key in keys}
+        for r in range(rounds):
+            shift = r % len(keys)
+            for key in keys[shift:] + keys[:shift]:
+                clips, seconds = run_epoch(loaders[key])
+                totals[key] = (totals[key][0] + clips,
+                               totals[key][1] + seconds)
+    finally:
+        loaders.clear()  # ends the persistent workers
+        gc.collect()
+    return totals
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--videos', type=int, default=8)
+    parser.add_argument('--frames', type=int, default=150,
+                        help='frames per generated video')
+    parser.add_argument('--rounds', type=int, default=4,
+                        help='timed epochs (each video once) per '
+                        'configuration')
+    parser.add_argument('--workers', type=int, nargs='+', default=[0, 1, 2],
+                        help='loader worker counts; the first one is the '
+                        "baseline's")
+    parser.add_argument('--batch-size', type=int, default=1)
+    parser.add_argument('--codec', choices=('auto', 'h264', 'mpeg4'),
+                        default='auto',
+                        help='auto: H.264 where OpenCV can write it, '
+                        'else MPEG-4 Part 2')
+    parser.add_argument('--json', metavar='OUT',
+                        help='also write the figures to this JSON file')
+    args = parser.parse_args(argv)
+    for name in ('videos', 'frames', 'rounds', 'batch_size'):
+        if getattr(args, name) < 1:
+            parser.error(f'--{name.replace("_", "-")} must be >= 1')
+    if min(args.workers) < 0 or len(set(args.workers)) != len(args.workers):
+        parser.error('--workers: distinct counts >= 0')
+    return args
+
+
+def report(result: dict) -> None:
+    m, s = result['machine'], result['settings']
+    print(f'I3D 32x2x1 train pipeline through torch DataLoaders: '
+          f'{s["videos"]} videos x {s["frames"]} frames at '
+          f'{s["width"]}x{s["height"]}, {s["codec"]} / JPEG q95 rawframes; '
+          f'{s["rounds"]} timed epoch{"s" * (s["rounds"] > 1)} per '
+          f'configuration after 1 untimed, '
+          f'interleaved; batch size {s["batch_size"]}')
+    print(f'loaders: persistent workers, worker_init_fn '
+          f'mmvid.limit_worker_threads (1 OpenCV + 1 torch thread per '
+          f'worker, main process too), decord 1 thread per reader, '
+          f'pin_memory={s["pin_memory"]}')
+    print(f'machine: {m["cpu"]}, {m["logical_cores"]} logical cores '
+          f'({m["usable_cores"]} usable), python {m["python"]}, torch '
+          f'{m["torch"]}, decord {m["decord"]}, opencv {m["opencv"]}, '
+          f'numpy {m["numpy"]}, cuda={m["cuda"]}; load average '
+          f'{result["load_average"]["start"]:.2f} at start, '
+          f'{result["load_average"]["end"]:.2f} at end')
+    base = result['baseline']
+    print(f'baseline: {base["source"]} {base["mode"]}, workers='
+          f'{base["workers"]}')
+    print()
+    print(f'{"workers":>7s}  {"source":10s} {"mode":6s} {"clips/s":>8s} '
+          f'{"vs baseline":>12s}')
+    for row in result['results']:
+        print(f'{row["workers"]:7d}  {row["source"]:10s} {row["mode"]:6s} '
+              f'{row["clips_per_s"]:8.2f} {row["ratio"]:11.2f}x')
+    print()
+    print('ratios vs baseline')
+    columns = [f'{source} {"lazy" if lazy else "eager"}'
+               for source, lazy in CONFIGS]
+    print(f'{"workers":>7s}  ' + '  '.join(f'{c:>15s}' for c in columns) +
+          f'  {"lazy/eager video":>16s}  {"lazy/eager raw":>14s}')
+    by_key = {(r['workers'], r['source'], r['mode']): r
+              for r in result['results']}
+    for w in s['workers']:
+        ratios = [by_key[w, source, 'lazy' if lazy else 'eager']['ratio']
+                  for source, lazy in CONFIGS]
+        lazy_gain = result['lazy_over_eager'][str(w)]
+        print(f'{w:7d}  ' + '  '.join(f'{r:14.2f}x' for r in ratios) +
+              f'  {lazy_gain["video"]:15.2f}x  '
+              f'{lazy_gain["rawframes"]:13.2f}x')
+
+
+def main(argv: Optional[List[str]] = None) -> dict:
+    """Run the benchmark, print it and return the figures (JSON-ready)."""
+    args = parse_args(argv)
+    saved = (torch.get_num_threads(), cv2.getNumThreads(),
+             cv2.ocl.useOpenCL())
+    limit_worker_threads(0)  # the main process as a worker: 1 thread
+    load_start = os.getloadavg()[0]
+    try:
+        with tempfile.TemporaryDirectory() as root:
+            items, codec = write_data(root, args.videos, args.frames,
+                                      args.codec)
+            totals = measure(items, args.frames, args.workers, args.rounds,
+                             args.batch_size)
+    finally:  # the caller's thread settings back (main() run in a test)
+        torch.set_num_threads(saved[0])
+        cv2.setNumThreads(saved[1])
+        cv2.ocl.setUseOpenCL(saved[2])
+    load_end = os.getloadavg()[0]
+    base_key = (args.workers[0], 'video', False)
+    base_rate = totals[base_key][0] / totals[base_key][1]
+    results = []
+    for (w, source, lazy), (clips, seconds) in totals.items():
+        rate = clips / seconds
+        results.append(
+            dict(workers=w, source=source, mode='lazy' if lazy else 'eager',
+                 clips=clips, seconds=seconds, clips_per_s=rate,
+                 ratio=rate / base_rate))
+    rates = {key: clips / seconds for key, (clips, seconds) in totals.items()}
+    result = dict(
+        machine=machine_description(),
+        settings=dict(videos=args.videos, frames=args.frames,
+                      width=data_pipeline.WIDTH, height=data_pipeline.HEIGHT,
+                      codec=CODECS[codec][1], rounds=args.rounds,
+                      workers=list(args.workers), batch_size=args.batch_size,
+                      persistent_workers=True,
+                      worker_init_fn='mmvid.limit_worker_threads',
+                      pin_memory=torch.cuda.is_available()),
+        load_average=dict(start=load_start, end=load_end),
+        baseline=dict(workers=base_key[0], source='video', mode='eager',
+                      clips_per_s=base_rate),
+        results=results,
+        lazy_over_eager={
+            str(w): {source: rates[w, source, True] / rates[w, source, False]
+                     for source in ('video', 'rawframes')}
+            for w in args.workers})
+    report(result)
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(result, f, indent=2)
+    return result
+
+
+if __name__ == '__main__':
+    main()
