@@ -14,8 +14,8 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 from mmvid.apis import turn_off_pretrained
-from mmvid.engine.tool_setup import (add_common_args, finish_distributed,
-                                     init_cpu_dist, load_tool_config,
+from mmvid.engine.tool_setup import (add_common_args, init_cpu_dist,
+                                     load_tool_config, run_tool,
                                      set_average_clips)
 from mmvid.evaluation import METRIC_NAMES
 from mmvid.utils import register_all_modules
@@ -88,7 +88,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    finally:
-        finish_distributed()
+    run_tool(main)

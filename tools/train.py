@@ -11,8 +11,8 @@ import os.path as osp
 
 from mmengine.runner import Runner
 
-from mmvid.engine.tool_setup import (add_common_args, finish_distributed,
-                                     init_cpu_dist, load_tool_config,
+from mmvid.engine.tool_setup import (add_common_args, init_cpu_dist,
+                                     load_tool_config, run_tool,
                                      set_amp_optim_wrapper)
 from mmvid.registry import METRICS
 from mmvid.utils import register_all_modules
@@ -114,7 +114,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    finally:
-        finish_distributed()
+    run_tool(main)

@@ -2,10 +2,12 @@
 config file plus those flags into the config mmengine's Runner runs."""
 import argparse
 import datetime
+import logging
 import os
 import os.path as osp
 import subprocess
-from typing import Optional
+import sys
+from typing import Callable, Optional
 
 import torch
 from mmengine.config import Config, DictAction
@@ -156,6 +158,31 @@ def finish_distributed() -> None:
     if torch.distributed.is_available() and \
             torch.distributed.is_initialized():
         torch.distributed.destroy_process_group()
+
+
+def run_tool(main: Callable[[], None]) -> None:
+    """Run a tool's ``main`` and leave the process group afterwards.
+
+    A CPU (gloo) distributed run then ends its process with ``os._exit(0)``
+    once logs and streams are flushed: even with the group destroyed,
+    torch's C++ threads could still abort a rank during interpreter
+    teardown ("terminate called without an active exception", exit code
+    -6) after all its work was done, failing the launcher. Errors propagate
+    as usual.
+    """
+    try:
+        main()
+    except BaseException:
+        finish_distributed()
+        raise
+    distributed = torch.distributed.is_available() and \
+        torch.distributed.is_initialized()
+    finish_distributed()
+    if distributed and not torch.cuda.is_available():
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 def set_average_clips(cfg: Config, average_clips: Optional[str]) -> None:

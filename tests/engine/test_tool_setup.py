@@ -32,3 +32,43 @@ def test_pinned_memory_only_with_cuda(monkeypatch):
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         assert 'pin_memory' not in cfg[loader]
     assert cfg.env_cfg.dist_cfg.backend == 'gloo'
+
+
+RUN_TOOL_SCRIPT = '''
+import os, sys, torch
+from mmvid.engine.tool_setup import run_tool
+os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=sys.argv[1])
+def main():
+    torch.distributed.init_process_group('gloo', rank=0, world_size=1)
+    print('work done', flush=False)
+    if sys.argv[2] == 'fail':
+        raise ValueError('bad flag')
+run_tool(main)
+print('not reached after a distributed CPU run')
+'''
+
+
+def test_run_tool_ends_a_cpu_distributed_run_cleanly(tmp_path):
+    import socket
+    import subprocess
+    import sys
+    script = tmp_path / 'tool.py'
+    script.write_text(RUN_TOOL_SCRIPT)
+    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    for mode in ('ok', 'fail'):
+        with socket.socket() as s:
+            s.bind(('127.0.0.1', 0))
+            port = s.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, str(script), str(port), mode],
+            capture_output=True, text=True, timeout=120,
+            env=dict(__import__('os').environ, PYTHONPATH=repo,
+                     CUDA_VISIBLE_DEVICES=''))
+        # the unflushed print still reaches stdout
+        assert 'work done' in done.stdout
+        assert 'not reached' not in done.stdout
+        if mode == 'ok':
+            assert done.returncode == 0, done.stderr[-2000:]
+        else:
+            assert done.returncode == 1
+            assert 'ValueError: bad flag' in done.stderr
