@@ -7,6 +7,7 @@ Inference (model only, eval, no_grad): one view of ``--frames`` x
 - ``fp32 NCDHW``: the baseline (``memory_format='contiguous'``);
 - ``fp32 channels_last_3d``: the recognizer's default on a CPU;
 - ``fp32 CL + folded BN``: ``--fast`` on a CPU without native bf16;
+- with ``--compile``: the previous one through ``torch.compile``;
 - ``bf16 CL + folded BN``: ``--fast`` with native bf16 (CPU or GPU);
   on a CPU without it, only with ``--slow-bf16`` (it is much slower).
 
@@ -112,6 +113,11 @@ def inference(args, device: torch.device, bf16: bool) -> dict:
     fused = build(args.config, 'channels_last_3d', device, state)
     apply_fast_path(fused, FastPath(channels_last=True, fuse_conv_bn=True))
     variants['fp32 CL + folded BN'] = (fused, None)
+    if args.compile:
+        compiled = build(args.config, 'channels_last_3d', device, state)
+        apply_fast_path(compiled, FastPath(channels_last=True,
+                                           fuse_conv_bn=True, compile=True))
+        variants['fp32 CL + folded + compile'] = (compiled, None)
     if bf16:
         fast = build(args.config, 'channels_last_3d', device, state)
         apply_fast_path(fast, FastPath(amp='bf16', channels_last=True,
@@ -175,7 +181,7 @@ def training(args, device: torch.device, bf16: bool) -> dict:
 def table(title: str, rows: dict) -> List[str]:
     lines = [title]
     for name, row in rows.items():
-        line = (f'  {name:<24} {row["seconds"] * 1e3:9.1f} ms   '
+        line = (f'  {name:<26} {row["seconds"] * 1e3:9.1f} ms   '
                 f'{row["speedup"]:5.2f}x')
         if 'cosine' in row:
             line += (f'   logit cosine {row["cosine"]:.6f}, top-1 '
@@ -197,6 +203,9 @@ def main(argv=None) -> int:
                         help='training batch (default 2)')
     parser.add_argument('--repeats', type=int, default=5)
     parser.add_argument('--skip-training', action='store_true')
+    parser.add_argument('--compile', action='store_true',
+                        help='also time torch.compile (inference; the '
+                        'warm-up call compiles)')
     parser.add_argument('--slow-bf16', action='store_true',
                         help='also time bf16 where it is not native')
     parser.add_argument('--json', help='write the figures here')
