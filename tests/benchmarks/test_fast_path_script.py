@@ -1,0 +1,40 @@
+"""``benchmarks/fast_path.py`` on a tiny input: its rows, ratios and JSON."""
+import importlib.util
+import json
+import os.path as osp
+
+import pytest
+
+SCRIPT = osp.join(osp.dirname(__file__), '..', '..', 'benchmarks',
+                  'fast_path.py')
+
+
+def load_script():
+    spec = importlib.util.spec_from_file_location('fast_path_script', SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_fast_path_script_reports_ratios_against_ncdhw(tmp_path, capsys):
+    out = tmp_path / 'fast.json'
+    assert load_script().main([
+        '--frames', '8', '--size', '32', '--repeats', '1', '--batch', '2',
+        '--slow-bf16', '--json', str(out)]) == 0
+    printed = capsys.readouterr().out
+    result = json.loads(out.read_text())
+    inference, training = result['inference'], result['training']
+    assert list(inference) == ['fp32 NCDHW', 'fp32 channels_last_3d',
+                               'fp32 CL + folded BN', 'bf16 CL + folded BN']
+    assert list(training) == ['fp32 NCDHW', 'fp32 channels_last_3d',
+                              'bf16 autocast + CL']
+    base = inference['fp32 NCDHW']['seconds']
+    for name, row in inference.items():
+        assert row['speedup'] == pytest.approx(base / row['seconds'])
+        assert row['top1_agree'] and row['cosine'] > 0.999, name
+        assert f'{row["speedup"]:5.2f}x' in printed
+    assert inference['fp32 NCDHW']['speedup'] == 1.0
+    assert inference['fp32 CL + folded BN']['cosine'] > 0.9999
+    assert training['fp32 NCDHW']['speedup'] == 1.0
+    assert result['input'] == [8, 32, 32]
+    assert 'native bf16: ' in printed and 'median of 1' in printed
