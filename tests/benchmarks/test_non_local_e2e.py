@@ -129,11 +129,13 @@ def test_ratio_helper(bench):
     assert bench.ratio(3.0, 0) is None
 
 
-@pytest.mark.skipif(not os.access('/proc/self/clear_refs', os.W_OK),
-                    reason='peak RSS cannot be reset here')
 def test_cpu_memory_worker_in_a_fresh_process(bench):
     peak = bench.e2e_memory_in_subprocess(tiny_settings(bench), 'train',
                                           'sdpa')
+    if not os.access('/proc/self/clear_refs', os.W_OK):
+        # the peak RSS cannot be reset: memory is reported as n/a
+        assert peak is None
+        return
     # at least the gradients: the parameters in float32
     assert isinstance(peak, int) and peak > 0
 
