@@ -49,11 +49,7 @@ SKIPS = [
 
 _block = names.stage_block_key
 _non_local = names.stage_non_local_key
-
-
-def _conv(letter: str) -> str:
-    return f'conv{names.BRANCH2[letter]}'
-
+_conv = names.branch2_conv
 
 RULES: List[Rule] = [
     (re.compile(r'^conv1_w$'), lambda m: f'{names.STEM}.conv.weight'),

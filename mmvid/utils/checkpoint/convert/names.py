@@ -31,6 +31,8 @@ NON_LOCAL_PARTS = {
     'out': 'conv_out.conv',
     'bn': 'conv_out.bn',
 }
+#: A regex group matching one of :data:`BN_ENTRIES`.
+BN_ENTRY_PATTERN = '(' + '|'.join(BN_ENTRIES) + ')'
 #: Branch letter of a bottleneck conv -> its number.
 BRANCH2 = {'a': 1, 'b': 2, 'c': 3}
 NUM_STAGES = 4
@@ -39,6 +41,11 @@ _BLOCK = re.compile(r'^backbone\.layer(\d+)\.(\d+)\.')
 _NON_LOCAL = re.compile(r'^backbone\.layer(\d+)\.(\d+)\.non_local_block\.')
 
 Position = Tuple[int, int]
+
+
+def branch2_conv(letter: str) -> str:
+    """mmvid's conv of a bottleneck branch letter: ``'b'`` -> ``'conv2'``."""
+    return f'conv{BRANCH2[letter]}'
 
 
 def layer_of_stage(stage: int) -> Optional[int]:

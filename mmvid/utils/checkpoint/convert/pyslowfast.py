@@ -31,17 +31,13 @@ from .caffe2 import read_caffe2
 from .mapped import MappedCheckpoint, Rule, all_kernels_2d, map_entries
 
 FORMAT = 'pyslowfast'
-_BN = r'(weight|bias|running_mean|running_var|num_batches_tracked)'
+_BN = names.BN_ENTRY_PATTERN
 
 _RES = r'^s(\d+)\.pathway0_res(\d+)\.'
 _NL = r'^s(\d+)\.pathway0_nonlocal(\d+)\.'
 _block = names.stage_block_key
 _non_local = names.stage_non_local_key
-
-
-def _conv(letter: str) -> str:
-    return f'conv{names.BRANCH2[letter]}'
-
+_conv = names.branch2_conv
 
 RULES: List[Rule] = [
     (re.compile(r'^s1\.pathway0_stem\.conv\.weight$'),

@@ -28,7 +28,7 @@ FORMAT = 'pytorchvideo'
 #: ``blocks.{n}`` -> mmvid layer (``blocks.2`` is the pool).
 STAGE_BLOCKS = {'1': 1, '3': 2, '4': 3, '5': 4}
 HEAD_BLOCK = '6'
-_BN = r'(weight|bias|running_mean|running_var|num_batches_tracked)'
+_BN = names.BN_ENTRY_PATTERN
 _RES = r'^blocks\.(\d+)\.res_blocks\.(\d+)\.'
 
 
@@ -38,11 +38,7 @@ def _block(stage_block: str, index: str, module: str,
     if layer is None:
         return None
     return names.block(layer, int(index), f'{module}.{entry}')
-
-
-def _conv(letter: str) -> str:
-    return f'conv{names.BRANCH2[letter]}'
-
+_conv = names.branch2_conv
 
 RULES: List[Rule] = [
     (re.compile(r'^blocks\.0\.conv\.weight$'),

@@ -25,7 +25,7 @@ from . import names
 from .mapped import MappedCheckpoint, Rule, map_entries
 
 FORMAT = 'tusharn'
-_BN = r'(weight|bias|running_mean|running_var|num_batches_tracked)'
+_BN = names.BN_ENTRY_PATTERN
 _BLOCK = r'^layer(\d+)\.(\d+)\.'
 
 
