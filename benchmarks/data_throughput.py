@@ -51,6 +51,7 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 import data_pipeline  # noqa: E402  (writer, pipelines and dataset)
 
 from mmvid.registry import FUNCTIONS  # noqa: E402
+from mmvid.utils.benchmark import cpu_model, usable_cores  # noqa: E402
 
 # the loader configs' worker_init_fn, looked up by the name they use
 limit_worker_threads = FUNCTIONS.get('mmvid.limit_worker_threads')
@@ -127,17 +128,8 @@ def write_data(root: str, num_videos: int, num_frames: int,
 
 
 def machine_description() -> dict:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open('/proc/cpuinfo') as f:
-            names = [line.split(':', 1)[1].strip() for line in f
-                     if line.startswith('model name')]
-        cpu = names[0] if names else cpu
-    except OSError:
-        pass
-    usable = (len(os.sched_getaffinity(0))
-              if hasattr(os, 'sched_getaffinity') else os.cpu_count())
-    return dict(cpu=cpu, logical_cores=os.cpu_count(), usable_cores=usable,
+    return dict(cpu=cpu_model(), logical_cores=os.cpu_count(),
+                usable_cores=usable_cores(),
                 python=platform.python_version(), torch=torch.__version__,
                 decord=decord.__version__, opencv=cv2.__version__,
                 numpy=np.__version__, cuda=torch.cuda.is_available())

@@ -122,6 +122,7 @@ sys.path.insert(0, REPO)
 
 from mmvid.models.common.non_local import (NonLocal3d,  # noqa: E402
                                            reassociate_is_cheaper)
+from mmvid.utils.benchmark import cpu_model, usable_cores  # noqa: E402
 
 SHAPES = {
     'layer2': (512, 4, 28, 28),
@@ -505,20 +506,8 @@ def default_attention() -> str:
 
 def machine_description(device: torch.device) -> dict:
     """CPU name, logical cores, torch version and threads (+ GPU name)."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    cpu = line.split(':', 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:
-        usable = os.cpu_count()
-    info = dict(cpu=cpu, logical_cores=os.cpu_count(), usable_cores=usable,
+    info = dict(cpu=cpu_model(), logical_cores=os.cpu_count(),
+                usable_cores=usable_cores(),
                 torch=torch.__version__, torch_threads=torch.get_num_threads(),
                 device=device.type, gpu=None)
     if device.type == 'cuda':

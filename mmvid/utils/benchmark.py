@@ -39,8 +39,7 @@ import torch.nn as nn
 from mmengine.config import Config
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from .fast_path import (FastPath, apply_fast_path, best_fast_path,
-                        check_amp)
+from .fast_path import apply_fast_path, check_amp, make_fast_path
 
 CONV_TYPES = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
 DEVICES = ('cpu', 'cuda')
@@ -171,18 +170,29 @@ def peak_rss_mib() -> float:
     return peak / (1024 * 1024 if platform.system() == 'Darwin' else 1024)
 
 
-def cpu_name() -> str:
-    """The CPU model (``/proc/cpuinfo``) and logical core count."""
+def cpu_model() -> str:
+    """The CPU model from ``/proc/cpuinfo`` (else what ``platform`` says)."""
     name = platform.processor() or platform.machine()
     try:
         with open('/proc/cpuinfo') as f:
             for line in f:
                 if line.startswith('model name'):
-                    name = line.split(':', 1)[1].strip()
-                    break
+                    return line.split(':', 1)[1].strip()
     except OSError:
         pass
-    return f'{name}, {os.cpu_count()} logical cores'
+    return name
+
+
+def usable_cores() -> int:
+    """Logical cores this process may run on (its CPU affinity)."""
+    if hasattr(os, 'sched_getaffinity'):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count()
+
+
+def cpu_name() -> str:
+    """The CPU model (``/proc/cpuinfo``) and logical core count."""
+    return f'{cpu_model()}, {os.cpu_count()} logical cores'
 
 
 # --------------------------------------------------------------------------
@@ -365,12 +375,10 @@ def run_benchmark(config: Union[str, Config],
     register_all_modules()
     cfg = load_config(config, cfg_options)
     config_name = cfg.filename or str(config)
-    base = best_fast_path(dev) if fast else FastPath()
-    fast_path = FastPath(amp=amp or base.amp,
-                         channels_last=channels_last or base.channels_last,
-                         fuse_conv_bn=fuse or base.fuse_conv_bn,
-                         compile=compile)
-    check_amp(fast_path.amp, dev)
+    fast_path = make_fast_path(dev, fast=fast, amp=amp,
+                               channels_last=channels_last,
+                               fuse_conv_bn=fuse, compile=compile)
+    check_amp(fast_path.amp, dev)  # before building the model
     model = init_recognizer(cfg, checkpoint, device=str(dev))
     fused = apply_fast_path(model, fast_path)
     loader = build_test_dataloader(cfg, batch_size, num_workers)

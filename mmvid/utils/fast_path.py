@@ -113,19 +113,30 @@ def best_fast_path(device: torch.device) -> FastPath:
     return FastPath(amp=amp, channels_last=True, fuse_conv_bn=True)
 
 
+def make_fast_path(device: torch.device,
+                   fast: bool = False,
+                   amp: Optional[str] = None,
+                   channels_last: bool = False,
+                   fuse_conv_bn: bool = False,
+                   compile: bool = False) -> FastPath:
+    """The switches of ``--fast``, ``--amp``, ``--channels-last``,
+    ``--fuse-conv-bn`` and ``--compile``: ``fast`` starts from
+    :func:`best_fast_path` for ``device`` and the others add to it."""
+    base = best_fast_path(device) if fast else FastPath()
+    return FastPath(amp=amp or base.amp,
+                    channels_last=channels_last or base.channels_last,
+                    fuse_conv_bn=fuse_conv_bn or base.fuse_conv_bn,
+                    compile=compile)
+
+
 def fast_path_from_args(args, device: torch.device) -> FastPath:
-    """The :class:`FastPath` of parsed ``--fast``, ``--amp``,
-    ``--channels-last``, ``--fuse-conv-bn`` and ``--compile`` flags;
-    ``--fast`` is the base the other flags add to."""
-    base = best_fast_path(device) if getattr(args, 'fast', False) \
-        else FastPath()
-    amp = getattr(args, 'amp', None) or base.amp
-    return FastPath(
-        amp=amp,
-        channels_last=base.channels_last or getattr(args, 'channels_last',
-                                                    False),
-        fuse_conv_bn=base.fuse_conv_bn or getattr(args, 'fuse_conv_bn',
-                                                  False),
+    """:func:`make_fast_path` of the flags :func:`add_fast_path_args`
+    adds (absent ones count as not given)."""
+    return make_fast_path(
+        device, fast=getattr(args, 'fast', False),
+        amp=getattr(args, 'amp', None),
+        channels_last=getattr(args, 'channels_last', False),
+        fuse_conv_bn=getattr(args, 'fuse_conv_bn', False),
         compile=getattr(args, 'compile', False))
 
 
