@@ -20,7 +20,8 @@ from mmengine.config import DictAction
 
 from mmvid.apis import inference_recognizer, init_recognizer, top_k_classes
 from mmvid.datasets.annotation import load_label_map
-from mmvid.utils.fast_path import add_fast_path_args, fast_path_from_args
+from mmvid.utils.fast_path import (add_fast_path_args, describe_fast_path,
+                                   fast_path_from_args)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -48,10 +49,13 @@ def main(argv=None) -> int:
         return 1
     try:
         names = load_label_map(args.label_map)
-        model = init_recognizer(
-            args.config, args.checkpoint, device=args.device,
-            cfg_options=args.cfg_options,
-            fast=fast_path_from_args(args, torch.device(args.device)))
+        device = torch.device(args.device)
+        fast = fast_path_from_args(args, device)
+        model = init_recognizer(args.config, args.checkpoint,
+                                device=args.device,
+                                cfg_options=args.cfg_options, fast=fast)
+        if not fast.is_default:
+            print(describe_fast_path(fast, device, args.fast))
         result = inference_recognizer(model, args.video)
         best = top_k_classes(result, args.top_k, names)
     except (ValueError, KeyError, FileNotFoundError, RuntimeError) as error:

@@ -1,6 +1,8 @@
 """Helpers shared by the tests: config paths and small model builders."""
 import os.path as osp
 
+import torch
+import torch.nn as nn
 from mmengine.config import Config
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -12,3 +14,24 @@ def model_config(name: str) -> Config:
     cfg = Config.fromfile(osp.join(MODEL_CONFIGS, f'{name}.py'))
     cfg.model.backbone.pretrained = None
     return cfg
+
+
+def random_bn(bn: nn.Module) -> nn.Module:
+    """Batch norm with non-trivial statistics and affine parameters."""
+    with torch.no_grad():
+        bn.running_mean.normal_(0, 0.5)
+        bn.running_var.uniform_(0.5, 2.0)
+        if bn.affine:
+            bn.weight.uniform_(0.5, 1.5)
+            bn.bias.normal_(0, 0.5)
+    return bn
+
+
+def randomize_bns(model: nn.Module) -> nn.Module:
+    """Every batch norm of ``model`` through :func:`random_bn` (as after
+    training: the predictions of a freshly initialised or briefly trained
+    net are near ties); returns it in eval mode."""
+    for module in model.modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+            random_bn(module)
+    return model.eval()

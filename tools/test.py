@@ -21,7 +21,7 @@ from mmvid.evaluation import METRIC_NAMES
 from mmvid.utils import register_all_modules
 from mmvid.utils.checkpoint import load_checkpoint
 from mmvid.utils.fast_path import (add_fast_path_args, apply_fast_path,
-                                   fast_path_from_args)
+                                   describe_fast_path, fast_path_from_args)
 
 
 def parse_args() -> argparse.Namespace:
@@ -73,10 +73,11 @@ def main() -> None:
     model = runner.model.module if is_model_wrapper(runner.model) else \
         runner.model
     load_checkpoint(model, args.checkpoint, strict=not args.non_strict)
-    fast = fast_path_from_args(args, next(model.parameters()).device)
+    device = next(model.parameters()).device
+    fast = fast_path_from_args(args, device)
     if not fast.is_default:
         apply_fast_path(model, fast)
-        runner.logger.info(f'inference fast path: {fast.describe()}')
+        runner.logger.info(describe_fast_path(fast, device, args.fast))
     metrics = runner.test()
     if not is_main_process():  # every rank gets the metrics; print once
         return

@@ -39,7 +39,8 @@ import torch.nn as nn
 from mmengine.config import Config
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from .fast_path import apply_fast_path, check_amp, make_fast_path
+from .fast_path import (apply_fast_path, check_amp, describe_fast_path,
+                        make_fast_path)
 
 CONV_TYPES = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
 DEVICES = ('cpu', 'cuda')
@@ -379,6 +380,8 @@ def run_benchmark(config: Union[str, Config],
                                channels_last=channels_last,
                                fuse_conv_bn=fuse, compile=compile)
     check_amp(fast_path.amp, dev)  # before building the model
+    if not fast_path.is_default:
+        log(describe_fast_path(fast_path, dev, fast))
     model = init_recognizer(cfg, checkpoint, device=str(dev))
     fused = apply_fast_path(model, fast_path)
     loader = build_test_dataloader(cfg, batch_size, num_workers)

@@ -113,6 +113,30 @@ def best_fast_path(device: torch.device) -> FastPath:
     return FastPath(amp=amp, channels_last=True, fuse_conv_bn=True)
 
 
+def fast_choice_reason(device: torch.device) -> str:
+    """Why :func:`best_fast_path` picks its precision on ``device``."""
+    device = torch.device(device)
+    if device.type == 'cuda':
+        return 'this GPU supports bf16' if native_bf16(device) else \
+            'this GPU has no bf16, so fp16'
+    if native_bf16(device):
+        return 'this CPU has native bfloat16 (AVX512-BF16 / AMX)'
+    return ('this CPU has no native bfloat16 (AVX512-BF16 / AMX), so fp32: '
+            'bf16 would run slow reference kernels')
+
+
+def describe_fast_path(fast: FastPath, device: torch.device,
+                       picked_by_fast: bool = False) -> str:
+    """The line a tool logs: ``inference fast path: <switches>`` and, where
+    ``--fast`` picked the precision (not overridden by ``--amp``), why, e.g.
+    ``inference fast path: fp32, channels_last_3d, conv-BN folded (--fast:
+    this CPU has no native bfloat16 ...)``."""
+    line = f'inference fast path: {fast.describe()}'
+    if picked_by_fast and fast.amp == best_fast_path(device).amp:
+        line += f' (--fast: {fast_choice_reason(device)})'
+    return line
+
+
 def make_fast_path(device: torch.device,
                    fast: bool = False,
                    amp: Optional[str] = None,

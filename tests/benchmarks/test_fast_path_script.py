@@ -38,3 +38,27 @@ def test_fast_path_script_reports_ratios_against_ncdhw(tmp_path, capsys):
     assert training['fp32 NCDHW']['speedup'] == 1.0
     assert result['input'] == [8, 32, 32]
     assert 'native bf16: ' in printed and 'median of 1' in printed
+
+
+@pytest.mark.parametrize('native', [True, False],
+                         ids=['native-bf16', 'no-native-bf16'])
+def test_bf16_rows_follow_the_cpu(native, tmp_path, monkeypatch, capsys):
+    """Without --slow-bf16 the bf16 rows are timed only where bf16 is
+    native; both kinds of CPU forced."""
+    script = load_script()
+    monkeypatch.setattr(script, 'native_bf16', lambda device: native)
+    out = tmp_path / 'fast.json'
+    assert script.main(['--frames', '8', '--size', '32', '--repeats', '1',
+                        '--skip-training', '--json', str(out)]) == 0
+    printed = capsys.readouterr().out
+    result = json.loads(out.read_text())
+    assert result['native_bf16'] is native
+    assert f'native bf16: {"yes" if native else "no"}' in printed
+    rows = ['fp32 NCDHW', 'fp32 channels_last_3d', 'fp32 CL + folded BN']
+    if native:
+        assert list(result['inference']) == rows + ['bf16 CL + folded BN']
+        assert 'bf16 rows left out' not in printed
+    else:
+        assert list(result['inference']) == rows
+        assert 'bf16 rows left out: no native bf16 here' in printed
+    assert 'training' not in result

@@ -11,8 +11,15 @@ import types
 import numpy as np
 import pytest
 import torch
+from mmengine.config import Config
 
-from .tiny_runs import CONFIG, NUM_CLASSES, NUM_VAL, TOOLS, run, script_env
+from mmvid.registry import MODELS
+from mmvid.utils import register_all_modules
+from mmvid.utils.fast_path import native_bf16
+from tests.helpers import randomize_bns
+
+from .tiny_runs import (CONFIG, NUM_CLASSES, NUM_VAL, TOOLS,
+                        forced_native_bf16_command, run, script_env)
 
 # no dropout: a resumed run cannot restore torch's global RNG mid-run, and
 # the data augmentation draws from per-sample generators that do not depend
@@ -161,21 +168,84 @@ def test_each_after_training_test_dumps_only_its_own_file(tmp_path):
     assert runner.test_evaluator.metrics == []
 
 
-def test_test_tool_fast_path_gives_the_fp32_scores(two_epochs, data,
-                                                   tmp_path):
-    """--fast (on this CPU: channels_last_3d + folded BN in fp32) scores
-    every video as the default path does, to float rounding."""
-    outs = []
-    for extra in ([], ['--fast']):
-        out = tmp_path / f'result{len(extra)}.json'
-        done = run([sys.executable, osp.join(TOOLS, 'test.py'), CONFIG,
-                    two_epochs / 'epoch_2.pth', '--out', out, *extra,
-                    '--work-dir', tmp_path / 'work', '--cfg-options'] +
-                   data['options'],
-                   script_env(PYTHONPATH=osp.dirname(TOOLS)), tmp_path)
-        assert done.returncode == 0, done.stdout[-6000:]
-        outs.append(np.array(json.loads(out.read_text())))
-    assert 'inference fast path: ' in done.stdout
-    np.testing.assert_allclose(outs[1], outs[0], rtol=1e-4, atol=1e-6)
-    assert (outs[1].argmax(1) == outs[0].argmax(1)).all()
+# What ``--fast`` logs on each kind of CPU (see mmvid.utils.fast_path).
+FAST_LINES = {
+    True: 'inference fast path: bf16 autocast, channels_last_3d, conv-BN '
+          'folded (--fast: this CPU has native bfloat16 (AVX512-BF16 / AMX))',
+    False: 'inference fast path: fp32, channels_last_3d, conv-BN folded '
+           '(--fast: this CPU has no native bfloat16 (AVX512-BF16 / AMX), so '
+           'fp32: bf16 would run slow reference kernels)',
+}
+
+
+def run_test_tool(data, checkpoint, out, work_dir, *extra,
+                  force_native_bf16=None):
+    """``tools/test.py`` in a subprocess writing ``--out``; with
+    ``force_native_bf16`` True or False, mmvid's native-bf16 check is forced
+    to that answer in the child before the tool runs (a monkeypatch
+    there)."""
+    script = osp.join(TOOLS, 'test.py')
+    cmd = [sys.executable, script] if force_native_bf16 is None else \
+        forced_native_bf16_command(force_native_bf16, script)
+    # 3 test videos: bf16 on a CPU without native bf16 runs reference kernels
+    options = data['options'] + [
+        f'test_dataloader.dataset.ann_file={data["val_small"]}']
+    done = run(cmd + [CONFIG, checkpoint, '--out', out, *extra, '--work-dir',
+                      work_dir, '--cfg-options'] + options,
+               script_env(PYTHONPATH=osp.dirname(TOOLS)), work_dir.parent)
+    assert done.returncode == 0, done.stdout[-6000:]
+    return np.array(json.loads(out.read_text())), done.stdout
+
+
+@pytest.fixture(scope='module')
+def decisive_checkpoint(two_epochs):
+    """The 2-epoch checkpoint with random BN statistics and affine
+    parameters (as after longer training): its predictions are decisive.
+    The 2-epoch model itself is near chance (top-2 probability margins
+    ~2e-4), where any rounding, bf16's included, may swap the top-1."""
+    register_all_modules()
+    torch.manual_seed(0)
+    state = weights(two_epochs / 'epoch_2.pth')
+    model = MODELS.build(Config.fromfile(CONFIG).model)
+    model.load_state_dict(state)
+    randomize_bns(model)
+    path = two_epochs.parent / 'decisive.pth'
+    torch.save(dict(state_dict=model.state_dict()), path)
+    return path
+
+
+@pytest.fixture(scope='module')
+def fp32_scores(decisive_checkpoint, data, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp('fp32')
+    return run_test_tool(data, decisive_checkpoint, tmp / 'fp32.json',
+                         tmp / 'work')[0]
+
+
+@pytest.mark.parametrize('cpu', ['this-cpu', 'forced-native-bf16',
+                                 'forced-no-native-bf16'])
+def test_test_tool_fast_path_scores_within_the_tolerance_of_its_choice(
+        cpu, decisive_checkpoint, data, fp32_scores, tmp_path):
+    """``--fast`` against the default exact fp32 path, judged by what it
+    picked: fp32 (CPU without native bf16) gives the fp32 scores to float
+    rounding; bf16 (native bf16) the same top-1 with score cosine >=
+    0.9999. Both choices are checked on every machine with the capability
+    forced; ``this-cpu`` runs the branch of the machine itself."""
+    native = {'this-cpu': None, 'forced-native-bf16': True,
+              'forced-no-native-bf16': False}[cpu]
+    fast, log = run_test_tool(data, decisive_checkpoint,
+                              tmp_path / 'fast.json', tmp_path / 'work',
+                              '--fast', force_native_bf16=native)
+    picked_bf16 = native_bf16('cpu') if native is None else native
+    print(f'--fast on {cpu}: picked {"bf16" if picked_bf16 else "fp32"}')
+    assert FAST_LINES[picked_bf16] in log
+    assert fast.shape == fp32_scores.shape == (3, NUM_CLASSES)
+    top2 = np.sort(fp32_scores, 1)[:, -2:]
+    assert (top2[:, 1] - top2[:, 0] > 0.01).all()  # top-1 is no near tie
+    if picked_bf16:
+        cosine = (fast * fp32_scores).sum(1) / (
+            np.linalg.norm(fast, axis=1) * np.linalg.norm(fp32_scores, axis=1))
+        assert cosine.min() >= 0.9999, cosine
+    else:
+        np.testing.assert_allclose(fast, fp32_scores, rtol=1e-4, atol=1e-6)
+    assert (fast.argmax(1) == fp32_scores.argmax(1)).all()
 

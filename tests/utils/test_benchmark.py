@@ -11,32 +11,17 @@ from mmvid.models.recognizers.recognizer3d import resolve_memory_format
 from mmvid.datasets.preparation import generate_synthetic_dataset
 from mmvid.registry import MODELS
 from mmvid.apis import load_config
+from mmvid.utils import benchmark, fast_path
 from mmvid.utils.benchmark import (BenchmarkResult, count_batchnorms,
                                    fold_bn_into_conv, fuse_conv_bn,
                                    peak_rss_mib, run_benchmark)
+from mmvid.utils.fast_path import FastPath, describe_fast_path
+from tests.helpers import random_bn, randomize_bns
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO_CONFIG = osp.join(
     REPO, 'configs', 'recognition', 'i3d',
     'i3d_r18-tiny_8xb1-16x2x1-12e_synthetic-rgb.py')
-
-
-def random_bn(bn: nn.Module) -> nn.Module:
-    """Batch norm with non-trivial statistics and affine parameters."""
-    with torch.no_grad():
-        bn.running_mean.normal_(0, 0.5)
-        bn.running_var.uniform_(0.5, 2.0)
-        if bn.affine:
-            bn.weight.uniform_(0.5, 1.5)
-            bn.bias.normal_(0, 0.5)
-    return bn
-
-
-def randomize_bns(model: nn.Module) -> nn.Module:
-    for module in model.modules():
-        if isinstance(module, nn.modules.batchnorm._BatchNorm):
-            random_bn(module)
-    return model.eval()
 
 
 @pytest.mark.parametrize('conv,bn,shape', [
@@ -164,6 +149,42 @@ def test_run_benchmark_reports_and_fusing_keeps_predictions(tiny):
                   'end-to-end:', 'peak memory:', 'versions: torch'):
         assert field in text
     assert plain.as_dict()['view_shape'] == [3, 16, 64, 64]
+
+
+@pytest.mark.parametrize('clear_refs', [True, False],
+                         ids=['peak-resettable', 'peak-not-resettable'])
+def test_run_benchmark_says_what_its_memory_figure_covers(
+        tiny, monkeypatch, clear_refs):
+    """Both branches forced: where the peak RSS can be reset (Linux
+    ``/proc/self/clear_refs`` writable) the figure covers the timed loop,
+    elsewhere the whole run."""
+    _, ckpt, options = tiny
+    monkeypatch.setattr(benchmark, 'reset_peak_rss', lambda: clear_refs)
+    result = run_benchmark(DEMO_CONFIG, checkpoint=ckpt, num_videos=1,
+                           warmup=0, num_workers=0, cfg_options=options)
+    assert result.memory_kind == (
+        'CPU peak RSS of the main process, '
+        + ('timed loop' if clear_refs else 'whole run'))
+    assert result.peak_memory_mib > 10
+
+
+@pytest.mark.parametrize('native', [True, False],
+                         ids=['native-bf16', 'no-native-bf16'])
+def test_run_benchmark_fast_says_what_it_picked(tiny, monkeypatch, native):
+    """``benchmark.py --fast`` on either kind of CPU (forced): the line
+    naming the choice, and the dtype it ran."""
+    _, ckpt, options = tiny
+    monkeypatch.setattr(fast_path, 'native_bf16', lambda device: native)
+    lines = []
+    result = run_benchmark(DEMO_CONFIG, checkpoint=ckpt, num_videos=1,
+                           warmup=0, num_workers=0, cfg_options=options,
+                           fast=True, log=lines.append)
+    assert lines[0] == describe_fast_path(
+        FastPath('bf16' if native else None, True, True), 'cpu', True)
+    assert ('(--fast: this CPU has native bfloat16' in lines[0]) is native
+    assert result.dtype == ('bfloat16 autocast' if native else 'float32')
+    assert result.fused_batchnorms == 20
+    assert result.memory_format == 'channels_last_3d'
 
 
 def test_run_benchmark_rejects_bad_arguments(tiny):

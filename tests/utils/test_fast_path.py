@@ -15,7 +15,7 @@ from mmvid.registry import MODELS
 from mmvid.structures import ActionDataSample
 from mmvid.utils import fast_path
 from mmvid.utils.fast_path import (FastPath, apply_fast_path, best_fast_path,
-                                   check_amp)
+                                   check_amp, describe_fast_path)
 
 DEMO = dict(
     type='Recognizer3D',
@@ -124,44 +124,76 @@ def agreement(fast_scores, exact_scores):
     return cosine, top1.item()
 
 
+def prototype_head(model, x, margin=2.0):
+    """Make class i of ``model``'s head stand for clip i of ``x``.
+
+    A randomly initialised net scores noise clips as near ties (top-2
+    margins below bf16's error), so its top-1 says nothing about a fast
+    path. Here the weights of class i are clip i's fp32 features centred on
+    the clips' mean (unit length, scaled so the smallest top-2 logit margin
+    is ``margin``); other classes get zeros. Clip i's top-1 is class i.
+    """
+    feats = []
+    fc = model.cls_head.fc_cls
+    hook = fc.register_forward_hook(
+        lambda module, args, out: feats.append(args[0].detach()))
+    logits(model, x)
+    hook.remove()
+    f = feats[0].double()  # [N, C]
+    centre = f.mean(0)
+    d = f - centre
+    w = d / d.norm(dim=1, keepdim=True)
+    own = (d * w).sum(1)
+    other = (d @ w.T).fill_diagonal_(float('-inf')).amax(1)
+    scale = margin / (own - other).min()
+    with torch.no_grad():
+        fc.weight.zero_()
+        fc.bias.zero_()
+        fc.weight[:len(x)] = (scale * w).float()
+        fc.bias[:len(x)] = (-scale * w @ centre).float()
+    return model
+
+
+@pytest.mark.parametrize('native', [True, False],
+                         ids=['native-bf16', 'no-native-bf16'])
 @pytest.mark.parametrize('cfg,t', [(DEMO, 16), (R50, 8)],
                          ids=['demo', 'r50'])
-def test_fast_path_agrees_with_exact_fp32(cfg, t):
-    """What --fast picks on this machine, against the default fp32 path."""
-    exact = build(cfg, 'contiguous')
-    fast = build(cfg, 'contiguous')
-    fast.load_state_dict(exact.state_dict())
-    x = clips(6, t=t)
-    exact_logits = logits(exact, x)
-    exact_scores = scores(exact, x)
+def test_fast_path_agrees_with_exact_fp32(cfg, t, native, monkeypatch):
+    """What --fast picks on either kind of CPU (forced), against the default
+    fp32 path: bf16 (native bf16; on a CPU without it oneDNN's reference
+    kernels run it, slowly) gives a score cosine >= 0.9999; fp32 the same
+    scores to float rounding; both the same top-1 on decisive predictions
+    (:func:`prototype_head`)."""
+    monkeypatch.setattr(fast_path, 'native_bf16', lambda device: native)
     path = best_fast_path(torch.device('cpu'))
-    folded = apply_fast_path(fast, path, allow_slow_amp=True)
+    assert path == FastPath('bf16' if native else None, True, True)
+    x = clips(6, t=t)
+    exact = build(cfg, 'contiguous')
+    fast = copy.deepcopy(exact)
+    exact_logits, exact_scores = logits(exact, x), scores(exact, x)
+    folded = apply_fast_path(fast, path)  # no allow_slow: bf16 is "native"
     assert folded > 0
     assert not any(isinstance(m, torch.nn.BatchNorm3d)
                    for m in fast.backbone.modules())
-    cosine, top1 = agreement(logits(fast, x).float(), exact_logits)
-    assert cosine >= 0.9999 and top1 == 1.0
-    fast_scores = scores(fast, x)
-    assert fast_scores.dtype == torch.float32
-    assert agreement(fast_scores, exact_scores)[1] == 1.0
-
-
-def test_bf16_autocast_agrees_with_fp32_on_the_demo_model():
-    """The bf16 path's guard (run here even though this CPU may lack
-    native bf16, where it is slow)."""
-    exact = build(DEMO, 'contiguous')
-    fast = copy.deepcopy(exact)
-    x = clips(3)
-    exact_logits = logits(exact, x)
-    apply_fast_path(fast, FastPath(amp='bf16', channels_last=True),
-                    allow_slow_amp=True)
-    with fast_path.autocast('cpu', 'bf16'):
+    with fast_path.autocast('cpu', path.amp):
         fast_logits = logits(fast, x)
-    assert fast_logits.dtype == torch.bfloat16
-    cosine, top1 = agreement(fast_logits.float(), exact_logits)
-    assert cosine >= 0.999 and top1 == 1.0
-    # test_step returns float32 scores under autocast
-    assert scores(fast, x).dtype == torch.float32
+    assert fast_logits.dtype == (torch.bfloat16 if native else torch.float32)
+    fast_scores = scores(fast, x)
+    assert fast_scores.dtype == torch.float32  # test_step: float32 scores
+    if native:
+        assert agreement(fast_logits.float(), exact_logits)[0] >= 0.9999
+        assert agreement(fast_scores, exact_scores)[0] >= 0.9999
+    else:
+        error = (fast_logits - exact_logits).norm() / exact_logits.norm()
+        assert error.item() < 1e-5
+        torch.testing.assert_close(fast_scores, exact_scores, rtol=1e-4,
+                                   atol=1e-6)
+    # top-1 where it is decisive: the same weights, the prototype head
+    prototype_head(exact, x)
+    fast.cls_head.load_state_dict(exact.cls_head.state_dict())
+    expected = torch.arange(len(x))
+    assert torch.equal(scores(exact, x).argmax(1), expected)
+    assert torch.equal(scores(fast, x).argmax(1), expected)
 
 
 # -- choosing and checking ------------------------------------------------
@@ -177,6 +209,29 @@ def test_best_fast_path_by_device(monkeypatch):
     assert FastPath().describe() == 'fp32' and FastPath().is_default
     assert FastPath('bf16', True, True, True).describe() == \
         'bf16 autocast, channels_last_3d, conv-BN folded, torch.compile'
+
+
+def test_the_log_line_says_what_fast_picked_and_why(monkeypatch):
+    fast = FastPath(None, True, True)
+    assert describe_fast_path(fast, 'cpu') == \
+        'inference fast path: fp32, channels_last_3d, conv-BN folded'
+    monkeypatch.setattr(fast_path, 'native_bf16', lambda device: False)
+    assert describe_fast_path(fast, 'cpu', picked_by_fast=True) == (
+        'inference fast path: fp32, channels_last_3d, conv-BN folded '
+        '(--fast: this CPU has no native bfloat16 (AVX512-BF16 / AMX), so '
+        'fp32: bf16 would run slow reference kernels)')
+    assert describe_fast_path(FastPath('fp16', True, True), 'cuda', True) \
+        .endswith('(--fast: this GPU has no bf16, so fp16)')
+    # --fast --amp bf16: the precision was the user's choice, no reason
+    assert describe_fast_path(FastPath('bf16', True, True), 'cpu', True) == \
+        ('inference fast path: bf16 autocast, channels_last_3d, conv-BN '
+         'folded')
+    monkeypatch.setattr(fast_path, 'native_bf16', lambda device: True)
+    assert describe_fast_path(FastPath('bf16', True, True), 'cpu', True) == (
+        'inference fast path: bf16 autocast, channels_last_3d, conv-BN '
+        'folded (--fast: this CPU has native bfloat16 (AVX512-BF16 / AMX))')
+    assert describe_fast_path(FastPath('bf16', True, True), 'cuda', True) \
+        .endswith('(--fast: this GPU supports bf16)')
 
 
 def test_amp_checks(monkeypatch):
