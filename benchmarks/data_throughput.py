@@ -51,7 +51,7 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 import data_pipeline  # noqa: E402  (writer, pipelines and dataset)
 
 from mmvid.registry import FUNCTIONS  # noqa: E402
-from mmvid.utils.benchmark import cpu_model, usable_cores  # noqa: E402
+from mmvid.analysis.machine import cpu_model, usable_cores  # noqa: E402
 
 # the loader configs' worker_init_fn, looked up by the name they use
 limit_worker_threads = FUNCTIONS.get('mmvid.limit_worker_threads')

@@ -41,8 +41,8 @@ import torch.nn.functional as F
 from mmvid.apis import load_config, turn_off_pretrained
 from mmvid.registry import MODELS
 from mmvid.utils import register_all_modules
-from mmvid.utils.benchmark import cpu_name
-from mmvid.utils.fast_path import (FastPath, apply_fast_path, autocast,
+from mmvid.analysis.machine import cpu_name
+from mmvid.apis.fast_path import (FastPath, apply_fast_path, autocast,
                                    native_bf16)
 
 CONFIG = 'configs/recognition/i3d/i3d_r50_32x2x1_100e_kinetics400_rgb.py'

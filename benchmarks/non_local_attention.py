@@ -123,7 +123,7 @@ sys.path.insert(0, REPO)
 
 from mmvid.models.common.non_local import (NonLocal3d,  # noqa: E402
                                            reassociate_is_cheaper)
-from mmvid.utils.benchmark import cpu_model, usable_cores  # noqa: E402
+from mmvid.analysis.machine import cpu_model, usable_cores  # noqa: E402
 
 SHAPES = {
     'layer2': (512, 4, 28, 28),

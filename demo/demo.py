@@ -20,8 +20,8 @@ from mmengine.config import DictAction
 
 from mmvid.apis import inference_recognizer, init_recognizer, top_k_classes
 from mmvid.datasets.annotation import load_label_map
-from mmvid.utils.fast_path import (add_fast_path_args, describe_fast_path,
-                                   fast_path_from_args)
+from mmvid.apis.fast_path import describe_fast_path
+from mmvid.cli.args import add_fast_path_args, fast_path_from_args
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -1,92 +1,9 @@
-"""Test a checkpoint, with mmaction2 0.x's flags.
+"""Test a checkpoint: ``python tools/test.py CONFIG CKPT --eval top_k_accuracy --out result.json``.
 
-Examples:
-    python tools/test.py CONFIG CKPT --eval top_k_accuracy mean_class_accuracy --out result.json
-    python tools/test.py CONFIG CKPT --eval mean_average_precision       # multi-label
-    python tools/test.py CONFIG CKPT --out scores.pkl --average-clips score
-    python tools/test.py CONFIG CKPT --eval top_k_accuracy --fast   # fastest measured settings
-    bash tools/dist_test.sh CONFIG CKPT 8 --eval top_k_accuracy
+The code is :mod:`mmvid.cli.test`; installed, the same command is ``mmvid-test CONFIG CKPT ...``.
+``python {this file} --help`` lists the flags and examples.
 """
-import argparse
-
-from mmengine.dist import is_main_process
-from mmengine.model import is_model_wrapper
-from mmengine.runner import Runner
-
-from mmvid.apis import turn_off_pretrained
-from mmvid.engine.tool_setup import (add_common_args, init_cpu_dist,
-                                     load_tool_config, run_tool,
-                                     set_average_clips)
-from mmvid.evaluation import METRIC_NAMES
-from mmvid.utils import register_all_modules
-from mmvid.utils.checkpoint import load_checkpoint
-from mmvid.utils.fast_path import (add_fast_path_args, apply_fast_path,
-                                   describe_fast_path, fast_path_from_args)
-
-
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description='Test a recognizer checkpoint',
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=__doc__.split('\n', 1)[1])
-    parser.add_argument('config', help='config file')
-    parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--eval', nargs='+', choices=METRIC_NAMES,
-                        help="metrics (default: the config's test_evaluator)")
-    parser.add_argument('--out', help='write one score list per video, in '
-                        'dataset order (.json, .pkl or .yaml)')
-    parser.add_argument('--average-clips', choices=('prob', 'score', 'none'),
-                        help='how the views of a video are averaged')
-    parser.add_argument('--non-strict', action='store_true',
-                        help='allow missing or unexpected checkpoint keys')
-    add_fast_path_args(parser)
-    add_common_args(parser)
-    return parser.parse_args()
-
-
-def build_evaluator(cfg, args: argparse.Namespace) -> None:
-    """``--eval`` and ``--out`` replace the config's test evaluator."""
-    if args.average_clips == 'none' and args.eval:
-        raise ValueError('--eval needs one score per video: use '
-                         '--average-clips prob or score (or only --out)')
-    metrics = []
-    if args.eval:
-        metrics.append(dict(type='AccMetric', metric_list=args.eval))
-    elif not args.out:
-        metrics.extend(cfg.test_evaluator if isinstance(
-            cfg.test_evaluator, list) else [cfg.test_evaluator])
-    if args.out:
-        metrics.append(dict(type='DumpScores', out_file=args.out))
-    cfg.test_evaluator = metrics
-
-
-def main() -> None:
-    args = parse_args()
-    register_all_modules()
-    cfg = load_tool_config(args.config, args)
-    turn_off_pretrained(cfg.model)
-    set_average_clips(cfg, args.average_clips)
-    build_evaluator(cfg, args)
-    cfg.load_from = None  # loaded below, strictly
-    init_cpu_dist(cfg)  # no-op with CUDA or without a launcher
-    runner = Runner.from_cfg(cfg)
-    model = runner.model.module if is_model_wrapper(runner.model) else \
-        runner.model
-    load_checkpoint(model, args.checkpoint, strict=not args.non_strict)
-    device = next(model.parameters()).device
-    fast = fast_path_from_args(args, device)
-    if not fast.is_default:
-        apply_fast_path(model, fast)
-        runner.logger.info(describe_fast_path(fast, device, args.fast))
-    metrics = runner.test()
-    if not is_main_process():  # every rank gets the metrics; print once
-        return
-    for name, value in metrics.items():
-        print(f'{name}: {value:.4f}')
-    if args.out:
-        print(f'scores of {len(runner.test_dataloader.dataset)} videos '
-              f'written to {args.out}')
-
+from mmvid.cli.test import run
 
 if __name__ == '__main__':
-    run_tool(main)
+    run()

@@ -13,8 +13,9 @@ from mmengine.dataset import Compose, pseudo_collate
 
 from mmvid.registry import MODELS, TRANSFORMS
 from mmvid.structures import ActionDataSample
-from mmvid.utils.checkpoint import load_checkpoint
-from mmvid.utils.fast_path import FastPath, apply_fast_path
+from mmvid.utils.config_files import find_config
+from mmvid.checkpoint import load_checkpoint
+from mmvid.apis.fast_path import FastPath, apply_fast_path
 
 VIDEO_INITS = ('DecordInit', 'OpenCVInit', 'PyAVInit')
 VIDEO_DECODES = ('DecordDecode', 'OpenCVDecode', 'PyAVDecode')
@@ -37,9 +38,11 @@ def turn_off_pretrained(cfg: Union[dict, list]) -> None:
 
 def load_config(config: Union[str, Path, Config],
                 cfg_options: Optional[dict] = None) -> Config:
-    """A ``Config`` from a path or a Config, with ``cfg_options`` merged."""
+    """A ``Config`` from a path (found by
+    :func:`~mmvid.utils.config_files.find_config`: also the configs an
+    installed mmvid ships) or a Config, with ``cfg_options`` merged."""
     if isinstance(config, (str, Path)):
-        config = Config.fromfile(str(config))
+        config = Config.fromfile(find_config(str(config)))
     elif not isinstance(config, Config):
         raise TypeError('config must be a path or an mmengine Config, got '
                         f'{type(config).__name__}')
@@ -66,7 +69,7 @@ def init_recognizer(config: Union[str, Path, Config],
         strict: Fail unless the checkpoint's keys equal the model's.
         cfg_options: Overrides merged into the config first.
         fast: Inference switches applied after loading (e.g.
-            ``best_fast_path(device)``, see :mod:`mmvid.utils.fast_path`);
+            ``best_fast_path(device)``, see :mod:`mmvid.apis.fast_path`);
             None keeps exact fp32.
 
     Returns:

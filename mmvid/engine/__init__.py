@@ -2,7 +2,7 @@
 safe resuming.
 
 Importing this package calls
-:func:`mmvid.utils.checkpoint.register_safe_globals`. From torch 2.6 on,
+:func:`mmvid.checkpoint.register_safe_globals`. From torch 2.6 on,
 ``torch.load`` defaults to ``weights_only=True``, so mmengine 0.10's
 ``Runner.resume`` and ``load_checkpoint`` refuse mmengine's own checkpoints:
 their ``message_hub`` holds ``HistoryBuffer`` objects and numpy arrays. The
@@ -10,7 +10,7 @@ fix adds a small allow-list of those types (``SAFE_GLOBALS``) to torch's
 safe globals; it never disables ``weights_only``, so a checkpoint that
 references anything else (``os.system``, say) is still refused.
 """
-from mmvid.utils.checkpoint import register_safe_globals
+from mmvid.checkpoint import register_safe_globals
 
 from .hooks import SkippedSamplesHook
 from .optim_wrappers import BF16OptimWrapper

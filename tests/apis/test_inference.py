@@ -8,7 +8,7 @@ import torch
 
 from mmvid.apis import init_recognizer
 from mmvid.registry import MODELS
-from mmvid.utils.checkpoint import CheckpointError
+from mmvid.checkpoint import CheckpointError
 from tests.helpers import MODEL_CONFIGS, model_config
 
 NL_CONFIG = osp.join(MODEL_CONFIGS, 'i3d_nl_embedded_gaussian_r50.py')

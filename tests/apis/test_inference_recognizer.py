@@ -10,7 +10,7 @@ from mmvid.apis import (inference_recognizer, init_recognizer,
                         top_k_classes)
 from mmvid.apis.inference import (config_test_pipeline, pipeline_for_input,
                                   video_sample)
-from mmvid.datasets.preparation import generate_synthetic_dataset
+from mmvid.data_preparation import generate_synthetic_dataset
 from mmvid.registry import DATASETS
 from mmvid.structures import ActionDataSample
 from mmvid.utils import register_all_modules

@@ -1,1 +1,1 @@
-"""Tests of mmvid.utils.checkpoint.convert and tools/convert."""
+"""Tests of mmvid.convert and tools/convert."""

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from mmvid.apis import init_recognizer
-from mmvid.utils.checkpoint import load_file
-from mmvid.utils.checkpoint.convert import (build_model, convert_checkpoint,
+from mmvid.checkpoint import load_file
+from mmvid.convert import (build_model, convert_checkpoint,
                                             fit_to_model, format_report,
                                             map_caffe2_blobs)
 from mmvid.version import __version__

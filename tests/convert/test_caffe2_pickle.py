@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from mmvid.utils.checkpoint import CheckpointError
-from mmvid.utils.checkpoint.convert import load_caffe2_pickle
+from mmvid.checkpoint import CheckpointError
+from mmvid.convert import load_caffe2_pickle
 
 from . import py2pickle
 

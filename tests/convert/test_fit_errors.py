@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from mmvid.apis import init_recognizer
-from mmvid.utils.checkpoint import CheckpointError
-from mmvid.utils.checkpoint.convert import convert_checkpoint
+from mmvid.checkpoint import CheckpointError
+from mmvid.convert import convert_checkpoint
 
 from . import py2pickle
 from .fair_nets import (CONFIG_8X8, CONFIG_32X2, CONFIG_32X2_NL, CONFIG_HMDB,

@@ -4,10 +4,10 @@ import os
 import pytest
 import torch
 
-from mmvid.utils.checkpoint import load_file
-from mmvid.utils.checkpoint.convert import (ConversionReport, ReportEntry,
+from mmvid.checkpoint import load_file
+from mmvid.convert import (ConversionReport, ReportEntry,
                                             format_report, save_converted)
-from mmvid.utils.checkpoint.convert import save as save_module
+from mmvid.convert import save as save_module
 
 
 def test_format_report_groups_repeated_kinds():

@@ -5,8 +5,8 @@ import torch
 
 from mmvid.apis import init_recognizer, load_config
 from mmvid.registry import MODELS
-from mmvid.utils.checkpoint import CheckpointError
-from mmvid.utils.checkpoint.convert import convert_checkpoint
+from mmvid.checkpoint import CheckpointError
+from mmvid.convert import convert_checkpoint
 
 from . import py2pickle
 from .fair_nets import (CONFIG_8X8, CONFIG_8X8_NL, CONFIG_32X2,

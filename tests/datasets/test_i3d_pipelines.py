@@ -10,9 +10,18 @@ import numpy as np
 import pytest
 from mmcv.transforms import Compose
 
+from mmengine.registry import DefaultScope
+
 from mmvid.utils import register_all_modules
 
-register_all_modules()  # mmvid as the default scope: Compose finds its names
+
+@pytest.fixture(autouse=True)
+def mmvid_scope():
+    """mmvid as the current default scope, so Compose finds its names
+    (whatever scope earlier tests, e.g. a Runner's, left current)."""
+    register_all_modules(init_default_scope=False)
+    with DefaultScope.overwrite_default_scope('mmvid'):
+        yield
 
 NUM_FRAMES, WIDTH, HEIGHT = 300, 340, 256
 # mmaction2 0.x test sampling of 10 clips of 32x2 frames from 300 frames

@@ -1,7 +1,7 @@
 """The tiny synthetic dataset the tool integration tests run on."""
 import pytest
 
-from mmvid.datasets.preparation import generate_synthetic_dataset
+from mmvid.data_preparation import generate_synthetic_dataset
 
 from .tiny_runs import NUM_CLASSES, NUM_TRAIN, data_options
 

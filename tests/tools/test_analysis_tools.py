@@ -10,8 +10,8 @@ import sys
 import pytest
 
 from mmvid.models.recognizers.recognizer3d import resolve_memory_format
-from mmvid.datasets.preparation import generate_synthetic_dataset
-from tests.utils.test_log_analysis import (EPOCHS, INTERVAL, ITERS_PER_EPOCH,
+from mmvid.data_preparation import generate_synthetic_dataset
+from tests.analysis.test_log_analysis import (EPOCHS, INTERVAL, ITERS_PER_EPOCH,
                                            demo_log_records, write_log)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -12,9 +12,10 @@ import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 
-from mmvid.datasets.preparation import generate_synthetic_dataset
+from mmvid.data_preparation import generate_synthetic_dataset
 from mmvid.registry import DATASETS, MODELS
-from mmvid.utils import fast_path, register_all_modules
+from mmvid.apis import fast_path
+from mmvid.utils import register_all_modules
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO_CONFIG = osp.join(

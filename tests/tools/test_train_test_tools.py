@@ -1,7 +1,6 @@
 """tools/train.py and tools/test.py end to end on the tiny synthetic set:
 bit-identical reruns, resuming equal to not stopping, and 0.x result files.
 """
-import importlib.util
 import json
 import os.path as osp
 import pickle
@@ -15,7 +14,7 @@ from mmengine.config import Config
 
 from mmvid.registry import MODELS
 from mmvid.utils import register_all_modules
-from mmvid.utils.fast_path import native_bf16
+from mmvid.apis.fast_path import native_bf16
 from tests.helpers import randomize_bns
 
 from .tiny_runs import (CONFIG, NUM_CLASSES, NUM_VAL, TOOLS,
@@ -140,10 +139,7 @@ def test_test_tool_writes_0x_results_and_metrics(two_epochs, data,
 def test_each_after_training_test_dumps_only_its_own_file(tmp_path):
     """--test-last then --test-best: each test run writes one file, its own
     (the best test must not write last_pred.pkl again)."""
-    spec = importlib.util.spec_from_file_location(
-        'train_tool', osp.join(TOOLS, 'train.py'))
-    train_tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(train_tool)
+    from mmvid.cli import train as train_tool  # the code of tools/train.py
 
     class Runner:
         work_dir = str(tmp_path)
@@ -168,7 +164,7 @@ def test_each_after_training_test_dumps_only_its_own_file(tmp_path):
     assert runner.test_evaluator.metrics == []
 
 
-# What ``--fast`` logs on each kind of CPU (see mmvid.utils.fast_path).
+# What ``--fast`` logs on each kind of CPU (see mmvid.apis.fast_path).
 FAST_LINES = {
     True: 'inference fast path: bf16 autocast, channels_last_3d, conv-BN '
           'folded (--fast: this CPU has native bfloat16 (AVX512-BF16 / AMX))',

@@ -58,11 +58,11 @@ def run(cmd, env, cwd, timeout=300) -> subprocess.CompletedProcess:
 
 def forced_native_bf16_command(native: bool, script: str) -> list:
     """The command that runs the tool ``script`` (arguments to follow) with
-    ``mmvid.utils.fast_path.native_bf16`` monkeypatched to answer
+    ``mmvid.apis.fast_path.native_bf16`` monkeypatched to answer
     ``native`` in the child process, before the tool is imported: so a
     test checks the branch of either kind of CPU on any machine."""
     code = ('import runpy, sys\n'
-            'import mmvid.utils.fast_path as fast_path\n'
+            'import mmvid.apis.fast_path as fast_path\n'
             f'fast_path.native_bf16 = lambda device: {bool(native)}\n'
             'sys.argv = sys.argv[1:]\n'
             'runpy.run_path(sys.argv[0], run_name="__main__")\n')

@@ -5,7 +5,7 @@ The logs are the json scalar logs a training run writes under
 given instead: its latest run is used). Train keys are plotted per
 iteration (``--xaxis epoch``: per-epoch means), val keys per epoch; a key
 logged in both modes (``top1_acc``) gets a subplot for each, and
-``val/top1_acc`` picks one. Library: ``mmvid.utils.log_analysis``.
+``val/top1_acc`` picks one. Library: ``mmvid.analysis.log_analysis``.
 
 Examples:
     python tools/analysis/analyze_logs.py plot_curve LOG.json \\
@@ -17,7 +17,7 @@ Examples:
 import argparse
 import sys
 
-from mmvid.utils.log_analysis import (find_json_log, load_json_log,
+from mmvid.analysis.log_analysis import (find_json_log, load_json_log,
                                       plot_curves, train_time_stats)
 
 

@@ -9,7 +9,7 @@ import argparse
 from mmengine.config import DictAction
 
 from mmvid.apis import init_recognizer
-from mmvid.utils.complexity import model_complexity
+from mmvid.analysis.complexity import model_complexity
 
 
 def parse_args() -> argparse.Namespace:

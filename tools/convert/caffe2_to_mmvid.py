@@ -15,7 +15,7 @@ tools/convert/README.md and docs/model_zoo.md ("Converting checkpoints").
 """
 import sys
 
-from mmvid.utils.checkpoint.convert.cli import main
+from mmvid.convert.cli import main
 
 if __name__ == '__main__':
     sys.exit(main('caffe2', __doc__.split('\n')[0], __doc__.split('\n', 1)[1]))

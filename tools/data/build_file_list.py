@@ -1,15 +1,15 @@
 """Write an annotation list (``frame_dir total_frames label`` for rawframes,
 ``path label`` for videos) and the label map, from a class-per-folder tree
-or a Kinetics CSV. Library: ``mmvid.datasets.preparation.file_list``.
+or a Kinetics CSV. Library: ``mmvid.data_preparation.file_list``.
 """
 import argparse
 import sys
 
-from mmvid.datasets.preparation import (list_from_kinetics_csv,
+from mmvid.data_preparation import (list_from_kinetics_csv,
                                         list_from_tree, read_label_map,
                                         shuffle_items, split_items,
                                         write_file_list, write_label_map)
-from mmvid.datasets.preparation.cli import fail, make_parser
+from mmvid.data_preparation.cli import fail, make_parser
 
 EPILOG = """examples:
   # root/<class>/<clip>/img_00001.jpg ...; 20% of each class to val

@@ -2,13 +2,13 @@
 
 Resumable: complete frame folders (atomic, with a ``.done`` file) are
 skipped; a broken video is reported and the run goes on. Library:
-``mmvid.datasets.preparation.build_rawframes``.
+``mmvid.data_preparation.build_rawframes``.
 """
 import argparse
 import sys
 
-from mmvid.datasets.preparation import build_rawframes
-from mmvid.datasets.preparation.cli import (add_level_arg, make_parser,
+from mmvid.data_preparation import build_rawframes
+from mmvid.data_preparation.cli import (add_level_arg, make_parser,
                                              run_batch)
 
 EPILOG = """examples:

@@ -2,15 +2,15 @@
 empty, unopenable, truncated, decode errors). Run it once before training:
 corrupt videos crash or hang long runs.
 
-Library: ``mmvid.datasets.preparation.check_videos``.
+Library: ``mmvid.data_preparation.check_videos``.
 """
 import argparse
 import os.path as osp
 import sys
 
-from mmvid.datasets.preparation import check_videos
-from mmvid.datasets.preparation.cli import add_level_arg, fail, make_parser
-from mmvid.datasets.preparation.tree import list_videos
+from mmvid.data_preparation import check_videos
+from mmvid.data_preparation.cli import add_level_arg, fail, make_parser
+from mmvid.data_preparation.tree import list_videos
 
 EPILOG = """examples:
   # every <class>/<clip>.mp4 under a folder, 8 processes

@@ -1,12 +1,12 @@
 """Generate the synthetic action dataset (classes defined by motion only).
 
-Library: ``mmvid.datasets.preparation.generate_synthetic_dataset``.
+Library: ``mmvid.data_preparation.generate_synthetic_dataset``.
 """
 import argparse
 import sys
 
-from mmvid.datasets.preparation import generate_synthetic_dataset
-from mmvid.datasets.preparation.cli import fail, make_parser
+from mmvid.data_preparation import generate_synthetic_dataset
+from mmvid.data_preparation.cli import fail, make_parser
 
 EPILOG = """examples:
   # the demo set: 8 classes x (24 train + 8 val) clips, 32 frames, 128x96

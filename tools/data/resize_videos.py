@@ -4,13 +4,13 @@ kept), libx264 with a short GOP for fast seeking, audio dropped.
 Needs the ``ffmpeg`` program (``apt-get install ffmpeg`` or
 ``conda install -c conda-forge ffmpeg``). Resumable: outputs are written
 atomically and existing ones skipped. Library:
-``mmvid.datasets.preparation.resize_videos``.
+``mmvid.data_preparation.resize_videos``.
 """
 import argparse
 import sys
 
-from mmvid.datasets.preparation import FFmpegNotFoundError, resize_videos
-from mmvid.datasets.preparation.cli import (add_level_arg, make_parser,
+from mmvid.data_preparation import FFmpegNotFoundError, resize_videos
+from mmvid.data_preparation.cli import (add_level_arg, make_parser,
                                              run_batch)
 
 EPILOG = """examples:

@@ -25,14 +25,21 @@ IO_BACKENDS = ('disk', )
 _LOG_PREFIX = re.compile(r'\[\d\d:\d\d:\d\d\] \S+:\d+: ')
 
 
-def _import_decord() -> Any:
+DECORD_HELP = (
+    "decord is not installed: pip install 'mmvid[decord]' (or pip install "
+    'decord; where decord has no wheel for your Python/platform, a fork such '
+    'as decord2 or eva-decord provides the same module). Without it, use the '
+    'OpenCV decoders (OpenCVInit / OpenCVDecode, always installed) or PyAV '
+    "(PyAVInit / PyAVDecode, pip install 'mmvid[pyav]')")
+
+
+def import_decord() -> Any:
+    """The ``decord`` module, or an ``ImportError`` saying what to install
+    and which decoders work without it."""
     try:
         import decord
     except ImportError as error:
-        raise ImportError(
-            'the decord transforms need decord: pip install decord (where '
-            'decord has no wheel for your Python/platform, a fork such as '
-            'decord2 or eva-decord provides the same module)') from error
+        raise ImportError(DECORD_HELP) from error
     return decord
 
 
@@ -66,10 +73,10 @@ class DecordInit(VideoReaderInit):
             raise ValueError(f'io_backend must be one of {IO_BACKENDS}, got '
                              f'{io_backend!r}')
         self.io_backend = io_backend
-        _import_decord()
+        import_decord()
 
     def _open_reader(self, path: str) -> Tuple[Any, int]:
-        decord = _import_decord()
+        decord = import_decord()
         try:
             reader = decord.VideoReader(path, num_threads=self.num_threads)
         except Exception as error:  # decord raises RuntimeError/DECORDError

@@ -17,8 +17,8 @@ import torch.nn as nn
 from mmcv.cnn import ConvModule
 from mmengine.logging import print_log
 
-from mmvid.utils.checkpoint import CheckpointError
-from mmvid.utils.checkpoint.errors import abbreviate
+from mmvid.checkpoint import CheckpointError
+from mmvid.checkpoint.errors import abbreviate
 
 BN_KEYS = ('weight', 'bias', 'running_mean', 'running_var',
            'num_batches_tracked')

@@ -24,7 +24,7 @@ from mmengine.model.weight_init import constant_init, kaiming_init
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmvid.registry import MODELS
-from mmvid.utils.checkpoint import (get_state_dict, load_file,
+from mmvid.checkpoint import (get_state_dict, load_file,
                                     load_state_dict, resolve_pretrained)
 
 from .._layer_cfg import default_act_cfg, default_conv_cfg, default_norm_cfg
@@ -127,7 +127,7 @@ class ResNet3d(BaseModule):
         depth: 18, 34, 50, 101 or 152.
         pretrained: None (random init), a path to a checkpoint, or
             ``'torchvision://resnet50'`` (a file found locally, never
-            downloaded; see ``mmvid.utils.checkpoint.resolve_pretrained``).
+            downloaded; see ``mmvid.checkpoint.resolve_pretrained``).
         stage_blocks: Blocks per stage, overriding the depth's.
         pretrained2d: ``pretrained`` is a 2D ResNet to inflate (True) or a
             3D checkpoint to load as it is (False).

@@ -10,7 +10,7 @@ from mmengine.model import BaseModel
 
 from mmvid.registry import MODELS
 from mmvid.structures import ActionDataSample
-from mmvid.utils.fast_path import to_channels_last
+from ..utils import to_channels_last
 
 TEST_CFG_KEYS = ('average_clips', 'max_testing_views', 'feature_extraction')
 MODES = ('tensor', 'loss', 'predict')

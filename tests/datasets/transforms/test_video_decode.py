@@ -425,3 +425,22 @@ def test_importing_decoders_leaves_opencv_threads_alone():
     out = subprocess.run([sys.executable, '-c', code], capture_output=True,
                          text=True, check=True, env=env).stdout.split()
     assert out[0] == out[1]
+
+
+def test_without_decord_the_error_names_the_extra_and_other_decoders(
+        monkeypatch, tmp_path):
+    """decord is an optional extra: without it, building a decord transform
+    (or checking videos with it) says what to install and what works
+    instead; the OpenCV decoders still run."""
+    from mmvid.data_preparation.video_check import check_video
+    monkeypatch.setitem(sys.modules, 'decord', None)  # import decord fails
+    message = (r"decord is not installed: pip install 'mmvid\[decord\]'.*"
+               r'OpenCVInit / OpenCVDecode, always installed.*PyAVInit')
+    with pytest.raises(ImportError, match=message):
+        DecordInit()
+    path = str(tmp_path / 'v.avi')
+    write_ffv1_video(path, num_frames=4)
+    with pytest.raises(ImportError, match=message):
+        check_video(path, backend='decord')
+    results = OpenCVInit()(dict(filename=path))
+    assert results['total_frames'] == 4

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from mmvid.models import ResNet3d
 from mmvid.models.backbones.inflate import (inflate_2d_state_dict,
                                             inflate_conv_weight)
-from mmvid.utils.checkpoint import CheckpointError
+from mmvid.checkpoint import CheckpointError
 
 
 class Bottleneck2d(nn.Module):

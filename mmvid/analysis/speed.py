@@ -1,0 +1,301 @@
+"""Inference speed and memory of a recognizer on its real test pipeline.
+
+What is measured (:func:`run_benchmark`), per batch of videos from the
+config's test dataloader (all the views of each video, e.g. 10 clips x 3
+crops for I3D):
+
+- **model-only time**: the data preprocessor (host-to-device copy,
+  normalisation), the forward over every view, the averaging of the views
+  and copying the scores back to the host; with ``torch.cuda.synchronize``
+  before and after on CUDA. Data loading and decoding are not included.
+  This is the "inference_time (video/s)" column of mmaction2 0.x's model
+  zoo (batch 1, model time only), and clips/s counts views instead of
+  videos.
+- **end-to-end time**: the wall time of the whole timed loop, waiting for
+  the dataloader included (its workers decode in parallel with the model).
+- **peak memory**: on CUDA ``torch.cuda.max_memory_allocated`` over the
+  timed loop; on CPU the peak resident set size of the main process (its
+  high-water mark is reset after the warmup where Linux allows it; loader
+  worker processes are not counted).
+
+The first ``warmup`` batches are run but not timed.
+
+``--fuse-conv-bn`` folds every batch norm that follows a convolution into
+that convolution (:func:`mmvid.models.utils.fuse_conv_bn`).
+"""
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable, List, Optional, Tuple, Union
+
+import numpy as np
+import torch
+from mmengine.config import Config
+
+from mmvid.apis.fast_path import (apply_fast_path, check_amp,
+                                  describe_fast_path, make_fast_path)
+from mmvid.models.utils import memory_format_of
+
+from .machine import cpu_name, peak_rss_mib, reset_peak_rss
+
+DEVICES = ('cpu', 'cuda')
+
+
+# --------------------------------------------------------------------------
+# result
+# --------------------------------------------------------------------------
+@dataclass
+class BenchmarkResult:
+    """What :func:`run_benchmark` measured and under which settings.
+
+    Times are seconds over the timed videos (the warmup excluded);
+    ``scores`` are the view-averaged scores of every video run (warmup
+    included), in dataloader order, as float32 ``[videos, classes]``.
+    """
+    config: str
+    checkpoint: Optional[str]
+    device: str
+    device_name: str
+    dtype: str
+    memory_format: str
+    batch_size: int
+    views_per_video: int
+    view_shape: Tuple[int, ...]
+    num_workers: int
+    torch_threads: int
+    fuse_conv_bn: bool
+    fused_batchnorms: int
+    compiled: bool
+    warmup_batches: int
+    num_videos: int
+    num_clips: int
+    model_time: float
+    e2e_time: float
+    model_videos_per_s: float
+    clips_per_s: float
+    e2e_videos_per_s: float
+    peak_memory_mib: float
+    memory_kind: str
+    torch_version: str
+    mmvid_version: str
+    scores: np.ndarray = field(repr=False)
+
+    def as_dict(self) -> dict:
+        """Plain-type fields (``scores`` as nested lists)."""
+        out = asdict(self)
+        out['scores'] = self.scores.tolist()
+        out['view_shape'] = list(self.view_shape)
+        return out
+
+    def format(self) -> str:
+        """Human-readable report."""
+        shape = 'x'.join(str(s) for s in self.view_shape)
+        lines = [
+            f'config: {self.config}',
+            f'weights: {self.checkpoint or "random (no checkpoint)"}',
+            f'device: {self.device} ({self.device_name}); torch threads: '
+            f'{self.torch_threads}',
+            f'dtype: {self.dtype}; memory format: {self.memory_format}; '
+            'conv-bn fused: ' + (f'yes ({self.fused_batchnorms} BN layers)'
+                                 if self.fuse_conv_bn else 'no') +
+            f'; torch.compile: {"yes" if self.compiled else "no"}',
+            f'batch: {self.batch_size} video(s); views per video: '
+            f'{self.views_per_video} of C x T x H x W = {shape}; '
+            f'loader workers: {self.num_workers}',
+            f'timed: {self.num_videos} videos ({self.num_clips} clips) '
+            f'after {self.warmup_batches} warmup batch(es)',
+            f'model-only: {self.model_videos_per_s:.2f} video/s  '
+            f'({self.clips_per_s:.2f} clip/s, '
+            f'{1000 * self.model_time / max(self.num_videos, 1):.1f} '
+            'ms/video; data loading excluded)',
+            f'end-to-end: {self.e2e_videos_per_s:.2f} video/s  '
+            '(data loading included)',
+            f'peak memory: {self.peak_memory_mib:.1f} MiB '
+            f'({self.memory_kind})',
+            f'versions: torch {self.torch_version}, mmvid '
+            f'{self.mmvid_version}',
+        ]
+        return '\n'.join(lines)
+
+
+# --------------------------------------------------------------------------
+# the benchmark
+# --------------------------------------------------------------------------
+def _synchronize(device: torch.device) -> None:
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+
+
+def build_test_dataloader(cfg: Config, batch_size: int = 1,
+                          num_workers: Optional[int] = None):
+    """The config's ``test_dataloader`` (unshuffled) with ``batch_size``,
+    no persistent workers, and optionally ``num_workers``."""
+    from mmengine.runner import Runner
+    loader_cfg = cfg.test_dataloader.copy()
+    loader_cfg['batch_size'] = batch_size
+    if num_workers is not None:
+        loader_cfg['num_workers'] = num_workers
+    loader_cfg['persistent_workers'] = False
+    sampler = dict(loader_cfg.get('sampler') or dict(type='DefaultSampler'))
+    if 'shuffle' in sampler:
+        sampler['shuffle'] = False
+    loader_cfg['sampler'] = sampler
+    return Runner.build_dataloader(loader_cfg)
+
+
+def run_benchmark(config: Union[str, Config],
+                  checkpoint: Optional[str] = None,
+                  num_videos: int = 20,
+                  warmup: int = 2,
+                  device: str = 'cpu',
+                  fuse: bool = False,
+                  amp: Optional[str] = None,
+                  channels_last: bool = False,
+                  compile: bool = False,
+                  fast: bool = False,
+                  batch_size: int = 1,
+                  num_workers: Optional[int] = None,
+                  cfg_options: Optional[dict] = None,
+                  log_interval: int = 0,
+                  log: Callable[[str], None] = print) -> BenchmarkResult:
+    """Measure the config's model on its test dataloader.
+
+    Args:
+        config: Config file or ``Config``.
+        checkpoint: Weights to load; None keeps the random initialisation
+            (``pretrained`` entries are always turned off).
+        num_videos: Videos to time after the warmup (whole batches: rounded
+            up to a multiple of ``batch_size``; fewer if the test set ends).
+        warmup: Batches run before timing starts.
+        device: ``'cpu'`` or ``'cuda'`` (``'cuda:N'`` also accepted).
+        fuse: Fold batch norms into convolutions.
+        amp: Autocast precision: None (fp32), ``'bf16'`` or ``'fp16'``
+            (checked by :func:`~mmvid.apis.fast_path.check_amp`).
+        channels_last: channels_last_3d weights and inputs.
+        compile: ``torch.compile`` the backbone (compiled during warmup; use
+            ``warmup >= 1``).
+        fast: Start from :func:`~mmvid.apis.fast_path.best_fast_path` for
+            the device; the other switches add to it.
+        batch_size: Videos per batch (mmaction2 0.x used 1).
+        num_workers: Override the test loader's worker count.
+        cfg_options: Overrides merged into the config.
+        log_interval: Report the running model-only speed every this many
+            timed batches (0: never).
+        log: Where progress lines go.
+
+    Returns:
+        A :class:`BenchmarkResult`.
+    """
+    import mmvid
+    from mmvid.apis.inference import init_recognizer, load_config
+    from mmvid.utils import register_all_modules
+
+    for name, value, low in (('num_videos', num_videos, 1),
+                             ('warmup', warmup, 0),
+                             ('batch_size', batch_size, 1),
+                             ('log_interval', log_interval, 0)):
+        if isinstance(value, bool) or not isinstance(value, int) or \
+                value < low:
+            raise ValueError(f'{name} must be an int >= {low}, got {value!r}')
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        dev = None
+    if dev is None or dev.type not in DEVICES:
+        raise ValueError(f'device must be one of {DEVICES}, got {device!r}')
+    if dev.type == 'cuda' and not torch.cuda.is_available():
+        raise RuntimeError('device cuda requested but CUDA is not available')
+
+    register_all_modules()
+    cfg = load_config(config, cfg_options)
+    config_name = cfg.filename or str(config)
+    fast_path = make_fast_path(dev, fast=fast, amp=amp,
+                               channels_last=channels_last,
+                               fuse_conv_bn=fuse, compile=compile)
+    check_amp(fast_path.amp, dev)  # before building the model
+    if not fast_path.is_default:
+        log(describe_fast_path(fast_path, dev, fast))
+    model = init_recognizer(cfg, checkpoint, device=str(dev))
+    fused = apply_fast_path(model, fast_path)
+    loader = build_test_dataloader(cfg, batch_size, num_workers)
+    timed_batches = math.ceil(num_videos / batch_size)
+
+    scores: List[np.ndarray] = []
+    views = 0
+    view_shape: Tuple[int, ...] = ()
+
+    def step(batch: dict) -> int:
+        """One model-only step; returns the batch's video count."""
+        nonlocal views, view_shape
+        with torch.no_grad():
+            outputs = model.test_step(batch)  # autocast inside with amp
+            batch_scores = torch.stack(
+                [s.pred_score for s in outputs]).float().cpu()
+        scores.append(batch_scores.numpy())
+        if not views:
+            first = batch['inputs'][0]  # [views, C, T, H, W] of one video
+            views, view_shape = first.shape[0], tuple(first.shape[1:])
+        return len(outputs)
+
+    iterator = iter(loader)
+    try:
+        for index in range(warmup):
+            batch = next(iterator, None)
+            if batch is None:
+                raise ValueError(f'the test set has only {index} batch(es), '
+                                 f'fewer than warmup={warmup} + 1')
+            step(batch)
+        _synchronize(dev)
+        if dev.type == 'cuda':
+            torch.cuda.reset_peak_memory_stats(dev)
+            memory_kind = 'CUDA max_memory_allocated, timed loop'
+        elif reset_peak_rss():
+            memory_kind = 'CPU peak RSS of the main process, timed loop'
+        else:
+            memory_kind = 'CPU peak RSS of the main process, whole run'
+
+        model_time, videos = 0.0, 0
+        e2e_start = time.perf_counter()
+        for done in range(1, timed_batches + 1):
+            batch = next(iterator, None)
+            if batch is None:
+                break
+            _synchronize(dev)
+            start = time.perf_counter()
+            videos += step(batch)
+            _synchronize(dev)
+            model_time += time.perf_counter() - start
+            if log_interval and done % log_interval == 0:
+                log(f'Done video [{videos}/{timed_batches * batch_size}], '
+                    f'model-only: {videos / model_time:.2f} video/s')
+        e2e_time = time.perf_counter() - e2e_start
+    finally:
+        del iterator  # stop the loader's workers
+    if videos == 0:
+        raise ValueError(f'the test set has no batch left after warmup='
+                         f'{warmup}')
+    if dev.type == 'cuda':
+        peak = torch.cuda.max_memory_allocated(dev) / 2**20
+        device_name = torch.cuda.get_device_name(dev)
+    else:
+        peak = peak_rss_mib()
+        device_name = cpu_name()
+    dtype = {None: 'float32', 'bf16': 'bfloat16 autocast',
+             'fp16': 'float16 autocast'}[fast_path.amp]
+    clips = videos * views
+    return BenchmarkResult(
+        config=config_name, checkpoint=checkpoint, device=str(dev),
+        device_name=device_name, dtype=dtype,
+        memory_format=memory_format_of(model),
+        batch_size=batch_size, views_per_video=views, view_shape=view_shape,
+        num_workers=loader.num_workers, torch_threads=torch.get_num_threads(),
+        fuse_conv_bn=fast_path.fuse_conv_bn, fused_batchnorms=fused,
+        compiled=compile,
+        warmup_batches=warmup, num_videos=videos, num_clips=clips,
+        model_time=model_time, e2e_time=e2e_time,
+        model_videos_per_s=videos / model_time,
+        clips_per_s=clips / model_time,
+        e2e_videos_per_s=videos / e2e_time, peak_memory_mib=peak,
+        memory_kind=memory_kind, torch_version=torch.__version__,
+        mmvid_version=mmvid.__version__,
+        scores=np.concatenate(scores).astype(np.float32))

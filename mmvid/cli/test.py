@@ -1,0 +1,93 @@
+"""Test a checkpoint, with mmaction2 0.x's flags.
+
+Examples:
+    python tools/test.py CONFIG CKPT --eval top_k_accuracy mean_class_accuracy --out result.json
+    python tools/test.py CONFIG CKPT --eval mean_average_precision       # multi-label
+    python tools/test.py CONFIG CKPT --out scores.pkl --average-clips score
+    python tools/test.py CONFIG CKPT --eval top_k_accuracy --fast   # fastest measured settings
+    bash tools/dist_test.sh CONFIG CKPT 8 --eval top_k_accuracy
+"""
+import argparse
+
+from mmengine.dist import is_main_process
+from mmengine.model import is_model_wrapper
+from mmengine.runner import Runner
+
+from mmvid.apis import turn_off_pretrained
+from mmvid.cli.args import (add_common_args, add_fast_path_args,
+                            fast_path_from_args)
+from mmvid.cli.distributed import init_cpu_dist, run_tool
+from mmvid.cli.tool_config import load_tool_config, set_average_clips
+from mmvid.evaluation import METRIC_NAMES
+from mmvid.utils import register_all_modules
+from mmvid.checkpoint import load_checkpoint
+from mmvid.apis.fast_path import apply_fast_path, describe_fast_path
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Test a recognizer checkpoint',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split('\n', 1)[1])
+    parser.add_argument('config', help='config file')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--eval', nargs='+', choices=METRIC_NAMES,
+                        help="metrics (default: the config's test_evaluator)")
+    parser.add_argument('--out', help='write one score list per video, in '
+                        'dataset order (.json, .pkl or .yaml)')
+    parser.add_argument('--average-clips', choices=('prob', 'score', 'none'),
+                        help='how the views of a video are averaged')
+    parser.add_argument('--non-strict', action='store_true',
+                        help='allow missing or unexpected checkpoint keys')
+    add_fast_path_args(parser)
+    add_common_args(parser)
+    return parser.parse_args(argv)
+
+
+def build_evaluator(cfg, args: argparse.Namespace) -> None:
+    """``--eval`` and ``--out`` replace the config's test evaluator."""
+    if args.average_clips == 'none' and args.eval:
+        raise ValueError('--eval needs one score per video: use '
+                         '--average-clips prob or score (or only --out)')
+    metrics = []
+    if args.eval:
+        metrics.append(dict(type='AccMetric', metric_list=args.eval))
+    elif not args.out:
+        metrics.extend(cfg.test_evaluator if isinstance(
+            cfg.test_evaluator, list) else [cfg.test_evaluator])
+    if args.out:
+        metrics.append(dict(type='DumpScores', out_file=args.out))
+    cfg.test_evaluator = metrics
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    register_all_modules()
+    cfg = load_tool_config(args.config, args)
+    turn_off_pretrained(cfg.model)
+    set_average_clips(cfg, args.average_clips)
+    build_evaluator(cfg, args)
+    cfg.load_from = None  # loaded below, strictly
+    init_cpu_dist(cfg)  # no-op with CUDA or without a launcher
+    runner = Runner.from_cfg(cfg)
+    model = runner.model.module if is_model_wrapper(runner.model) else \
+        runner.model
+    load_checkpoint(model, args.checkpoint, strict=not args.non_strict)
+    device = next(model.parameters()).device
+    fast = fast_path_from_args(args, device)
+    if not fast.is_default:
+        apply_fast_path(model, fast)
+        runner.logger.info(describe_fast_path(fast, device, args.fast))
+    metrics = runner.test()
+    if not is_main_process():  # every rank gets the metrics; print once
+        return
+    for name, value in metrics.items():
+        print(f'{name}: {value:.4f}')
+    if args.out:
+        print(f'scores of {len(runner.test_dataloader.dataset)} videos '
+              f'written to {args.out}')
+
+
+def run(argv=None) -> None:
+    """Console entry point ``mmvid-test`` (and ``tools/test.py``)."""
+    run_tool(lambda: main(argv))
