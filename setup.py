@@ -1,10 +1,25 @@
-"""Install mmvid: ``pip install -e .[tests]`` (the Makefile installs the pinned torch first)."""
+"""Install mmvid: ``pip install -e .[tests]`` (the Makefile installs the
+pinned torch first).
+
+Extras: ``decord`` (the decord video reader), ``pyav`` (PyAV), ``tests``.
+mmcv: ``mmcv-lite`` by default; ``MMVID_MMCV=full pip install .`` requires
+the full ``mmcv`` instead (for users who already have it, so that pip does
+not install mmcv-lite beside it: both provide the ``mmcv`` package). The
+choice is made from that variable alone, never from what happens to be
+installed, so it is the same with or without build isolation.
+
+Building a wheel copies ``configs/`` into the package as
+``mmvid/.mim/configs``, where the tools find them when mmvid is installed.
+"""
+import os
 import os.path as osp
-from importlib import metadata
+import shutil
 
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
 
 HERE = osp.dirname(osp.abspath(__file__))
+MMCV_CHOICES = {'lite': 'mmcv-lite>=2.0', 'full': 'mmcv>=2.0'}
 
 
 def read_requirements(name: str) -> list:
@@ -15,17 +30,12 @@ def read_requirements(name: str) -> list:
 
 
 def mmcv_requirement() -> str:
-    """``mmcv-lite>=2.0``, unless a full ``mmcv>=2.0`` is installed already.
-
-    mmcv and mmcv-lite provide the same ``mmcv`` package; installing both
-    breaks it, so a present full mmcv is kept (install with
-    ``--no-build-isolation`` so this check sees the target environment).
-    """
-    try:
-        metadata.version('mmcv')
-    except metadata.PackageNotFoundError:
-        return 'mmcv-lite>=2.0'
-    return 'mmcv>=2.0'
+    """``MMVID_MMCV`` (``lite``, the default, or ``full``) -> requirement."""
+    choice = os.environ.get('MMVID_MMCV', 'lite').strip().lower() or 'lite'
+    if choice not in MMCV_CHOICES:
+        raise SystemExit(f'MMVID_MMCV must be one of {sorted(MMCV_CHOICES)}, '
+                         f'got {choice!r}')
+    return MMCV_CHOICES[choice]
 
 
 def read_version() -> str:
@@ -33,6 +43,21 @@ def read_version() -> str:
     with open(osp.join(HERE, 'mmvid', 'version.py')) as f:
         exec(f.read(), namespace)
     return namespace['__version__']
+
+
+class BuildWithConfigs(build_py):
+    """``build_py`` that also ships ``configs/`` as ``mmvid/.mim/configs``
+    (an editable install reads the checkout's ``configs/`` directly)."""
+
+    def run(self):
+        super().run()
+        if getattr(self, 'editable_mode', False):
+            return
+        target = osp.join(self.build_lib, 'mmvid', '.mim', 'configs')
+        if osp.isdir(target):
+            shutil.rmtree(target)
+        shutil.copytree(osp.join(HERE, 'configs'), target,
+                        ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
 
 
 setup(
@@ -46,6 +71,17 @@ setup(
     python_requires='>=3.9',
     packages=find_packages(include=['mmvid', 'mmvid.*']),
     install_requires=read_requirements('runtime') + [mmcv_requirement()],
-    extras_require={'tests': read_requirements('tests')},
+    extras_require={
+        'decord': read_requirements('decord'),
+        'pyav': read_requirements('pyav'),
+        'tests': read_requirements('tests'),
+    },
+    entry_points={'console_scripts': [
+        'mmvid = mmvid.cli.main:main',
+        'mmvid-train = mmvid.cli.train:run',
+        'mmvid-test = mmvid.cli.test:run',
+        'mmvid-benchmark = mmvid.cli.benchmark:run',
+    ]},
+    cmdclass={'build_py': BuildWithConfigs},
     zip_safe=False,
 )
