@@ -210,11 +210,6 @@ def plot_curves(logs: Sequence[str],
         KeyError: A key is in none of the logs (the message lists the keys
             each mode has).
     """
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
-
     if not logs:
         raise ValueError('no log given')
     if not keys:
@@ -227,7 +222,23 @@ def plot_curves(logs: Sequence[str],
         [osp.basename(p) for p in paths]
     all_series = [[s for key in keys for s in get_series(log, key, xaxis)]
                   for log in parsed]
-    panels: List[tuple] = []  # (mode, key) in key order, then mode order
+    panels = plot_panels(keys, all_series, paths, parsed)
+    draw_panels(panels, labels, all_series, out_file, title, subplot_size,
+                dpi)
+    return all_series
+
+
+def plot_panels(keys: Sequence[str], all_series: List[List[Series]],
+                paths: Sequence[str],
+                parsed: Sequence[Dict[str, List[dict]]]) -> List[tuple]:
+    """The subplots: ``(mode, key)`` with data in some log, in key order,
+    then mode order.
+
+    Raises:
+        KeyError: A key is in none of the logs (the message lists the keys
+            each mode of each log has).
+    """
+    panels: List[tuple] = []
     for key in keys:
         only, name = split_key(key)
         for mode in MODES:
@@ -241,6 +252,18 @@ def plot_curves(logs: Sequence[str],
                                         scalar_keys(log).items() if ks)
                 for path, log in zip(paths, parsed))
             raise KeyError(f'{key!r} is in none of the logs ({found})')
+    return panels
+
+
+def draw_panels(panels: Sequence[tuple], labels: Sequence[str],
+                all_series: List[List[Series]], out_file: str,
+                title: Optional[str], subplot_size: Sequence[float],
+                dpi: int) -> None:
+    """One subplot per panel (two columns when there are several), one line
+    per log in each; written to ``out_file`` with the Agg backend."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
 
     cols = 1 if len(panels) == 1 else 2
     rows = math.ceil(len(panels) / cols)
@@ -248,24 +271,7 @@ def plot_curves(logs: Sequence[str],
         rows, cols, squeeze=False,
         figsize=(subplot_size[0] * cols, subplot_size[1] * rows), dpi=dpi)
     for ax, (mode, name) in zip(axes.flat, panels):
-        xlabel = 'iter'
-        for label, series in zip(labels, all_series):
-            for s in series:
-                if s.mode == mode and s.key == name:
-                    marker = 'o' if mode != 'train' or s.xlabel == 'epoch' \
-                        or len(s.x) < 30 else None
-                    ax.plot(s.x, s.y, label=label, marker=marker,
-                            markersize=3, linewidth=1.2)
-                    xlabel = s.xlabel
-        mean = ' (epoch mean)' if mode == 'train' and xlabel == 'epoch' \
-            else ''
-        ax.set_title(f'{mode} {name}{mean}')
-        ax.set_xlabel(xlabel)
-        if xlabel != 'iter':  # epochs and runs are whole numbers
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_ylabel(name)
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize='small')
+        draw_panel(ax, mode, name, labels, all_series)
     for ax in list(axes.flat)[len(panels):]:
         ax.set_visible(False)
     if title:
@@ -273,7 +279,30 @@ def plot_curves(logs: Sequence[str],
     fig.tight_layout()
     fig.savefig(out_file, dpi=dpi)
     plt.close(fig)
-    return all_series
+
+
+def draw_panel(ax, mode: str, name: str, labels: Sequence[str],
+               all_series: List[List[Series]]) -> None:
+    """The lines of ``(mode, name)`` of every log on the axes ``ax``, with
+    title, axis labels, grid and legend."""
+    from matplotlib.ticker import MaxNLocator
+    xlabel = 'iter'
+    for label, series in zip(labels, all_series):
+        for s in series:
+            if s.mode == mode and s.key == name:
+                marker = 'o' if mode != 'train' or s.xlabel == 'epoch' \
+                    or len(s.x) < 30 else None
+                ax.plot(s.x, s.y, label=label, marker=marker, markersize=3,
+                        linewidth=1.2)
+                xlabel = s.xlabel
+    mean = ' (epoch mean)' if mode == 'train' and xlabel == 'epoch' else ''
+    ax.set_title(f'{mode} {name}{mean}')
+    ax.set_xlabel(xlabel)
+    if xlabel != 'iter':  # epochs and runs are whole numbers
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylabel(name)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize='small')
 
 
 def train_time_stats(log: Dict[str, List[dict]],

@@ -190,6 +190,71 @@ def run_benchmark(config: Union[str, Config],
     from mmvid.apis.inference import init_recognizer, load_config
     from mmvid.utils import register_all_modules
 
+    dev = check_run_args(num_videos, warmup, batch_size, log_interval,
+                         device)
+    register_all_modules()
+    cfg = load_config(config, cfg_options)
+    config_name = cfg.filename or str(config)
+    fast_path = make_fast_path(dev, fast=fast, amp=amp,
+                               channels_last=channels_last,
+                               fuse_conv_bn=fuse, compile=compile)
+    check_amp(fast_path.amp, dev)  # before building the model
+    if not fast_path.is_default:
+        log(describe_fast_path(fast_path, dev, fast))
+    model = init_recognizer(cfg, checkpoint, device=str(dev))
+    fused = apply_fast_path(model, fast_path)
+    loader = build_test_dataloader(cfg, batch_size, num_workers)
+    step = ModelStep(model)
+    iterator = iter(loader)
+    try:
+        for index in range(warmup):
+            batch = next(iterator, None)
+            if batch is None:
+                raise ValueError(f'the test set has only {index} batch(es), '
+                                 f'fewer than warmup={warmup} + 1')
+            step(batch)
+        _synchronize(dev)
+        memory_kind = reset_peak_memory(dev)
+        model_time, videos, e2e_time = timed_loop(
+            iterator, step, dev, math.ceil(num_videos / batch_size),
+            batch_size, log_interval, log)
+    finally:
+        del iterator  # stop the loader's workers
+    if videos == 0:
+        raise ValueError(f'the test set has no batch left after warmup='
+                         f'{warmup}')
+    peak, device_name = peak_memory(dev)
+    dtype = {None: 'float32', 'bf16': 'bfloat16 autocast',
+             'fp16': 'float16 autocast'}[fast_path.amp]
+    clips = videos * step.views
+    return BenchmarkResult(
+        config=config_name, checkpoint=checkpoint, device=str(dev),
+        device_name=device_name, dtype=dtype,
+        memory_format=memory_format_of(model),
+        batch_size=batch_size, views_per_video=step.views,
+        view_shape=step.view_shape, num_workers=loader.num_workers,
+        torch_threads=torch.get_num_threads(),
+        fuse_conv_bn=fast_path.fuse_conv_bn, fused_batchnorms=fused,
+        compiled=compile,
+        warmup_batches=warmup, num_videos=videos, num_clips=clips,
+        model_time=model_time, e2e_time=e2e_time,
+        model_videos_per_s=videos / model_time,
+        clips_per_s=clips / model_time,
+        e2e_videos_per_s=videos / e2e_time, peak_memory_mib=peak,
+        memory_kind=memory_kind, torch_version=torch.__version__,
+        mmvid_version=mmvid.__version__,
+        scores=np.concatenate(step.scores).astype(np.float32))
+
+
+def check_run_args(num_videos: int, warmup: int, batch_size: int,
+                   log_interval: int, device: str) -> torch.device:
+    """The counts are ints in range and ``device`` is a usable CPU or CUDA
+    device; returns it.
+
+    Raises:
+        ValueError: a count out of range or an unknown device.
+        RuntimeError: CUDA asked for but not available.
+    """
     for name, value, low in (('num_videos', num_videos, 1),
                              ('warmup', warmup, 0),
                              ('batch_size', batch_size, 1),
@@ -205,97 +270,73 @@ def run_benchmark(config: Union[str, Config],
         raise ValueError(f'device must be one of {DEVICES}, got {device!r}')
     if dev.type == 'cuda' and not torch.cuda.is_available():
         raise RuntimeError('device cuda requested but CUDA is not available')
+    return dev
 
-    register_all_modules()
-    cfg = load_config(config, cfg_options)
-    config_name = cfg.filename or str(config)
-    fast_path = make_fast_path(dev, fast=fast, amp=amp,
-                               channels_last=channels_last,
-                               fuse_conv_bn=fuse, compile=compile)
-    check_amp(fast_path.amp, dev)  # before building the model
-    if not fast_path.is_default:
-        log(describe_fast_path(fast_path, dev, fast))
-    model = init_recognizer(cfg, checkpoint, device=str(dev))
-    fused = apply_fast_path(model, fast_path)
-    loader = build_test_dataloader(cfg, batch_size, num_workers)
-    timed_batches = math.ceil(num_videos / batch_size)
 
-    scores: List[np.ndarray] = []
-    views = 0
-    view_shape: Tuple[int, ...] = ()
+class ModelStep:
+    """One model-only step on a batch: ``model.test_step`` (autocast inside
+    with amp), the float32 scores ``[B, K]`` kept in ``scores``, and the
+    views per video and view shape ``(C, T, H, W)`` of the first batch."""
 
-    def step(batch: dict) -> int:
-        """One model-only step; returns the batch's video count."""
-        nonlocal views, view_shape
+    def __init__(self, model: torch.nn.Module):
+        self.model = model
+        self.scores: List[np.ndarray] = []
+        self.views = 0
+        self.view_shape: Tuple[int, ...] = ()
+
+    def __call__(self, batch: dict) -> int:
+        """Run ``batch``; returns its video count."""
         with torch.no_grad():
-            outputs = model.test_step(batch)  # autocast inside with amp
+            outputs = self.model.test_step(batch)
             batch_scores = torch.stack(
                 [s.pred_score for s in outputs]).float().cpu()
-        scores.append(batch_scores.numpy())
-        if not views:
+        self.scores.append(batch_scores.numpy())
+        if not self.views:
             first = batch['inputs'][0]  # [views, C, T, H, W] of one video
-            views, view_shape = first.shape[0], tuple(first.shape[1:])
+            self.views, self.view_shape = first.shape[0], tuple(
+                first.shape[1:])
         return len(outputs)
 
-    iterator = iter(loader)
-    try:
-        for index in range(warmup):
-            batch = next(iterator, None)
-            if batch is None:
-                raise ValueError(f'the test set has only {index} batch(es), '
-                                 f'fewer than warmup={warmup} + 1')
-            step(batch)
-        _synchronize(dev)
-        if dev.type == 'cuda':
-            torch.cuda.reset_peak_memory_stats(dev)
-            memory_kind = 'CUDA max_memory_allocated, timed loop'
-        elif reset_peak_rss():
-            memory_kind = 'CPU peak RSS of the main process, timed loop'
-        else:
-            memory_kind = 'CPU peak RSS of the main process, whole run'
 
-        model_time, videos = 0.0, 0
-        e2e_start = time.perf_counter()
-        for done in range(1, timed_batches + 1):
-            batch = next(iterator, None)
-            if batch is None:
-                break
-            _synchronize(dev)
-            start = time.perf_counter()
-            videos += step(batch)
-            _synchronize(dev)
-            model_time += time.perf_counter() - start
-            if log_interval and done % log_interval == 0:
-                log(f'Done video [{videos}/{timed_batches * batch_size}], '
-                    f'model-only: {videos / model_time:.2f} video/s')
-        e2e_time = time.perf_counter() - e2e_start
-    finally:
-        del iterator  # stop the loader's workers
-    if videos == 0:
-        raise ValueError(f'the test set has no batch left after warmup='
-                         f'{warmup}')
+def reset_peak_memory(dev: torch.device) -> str:
+    """Start the peak-memory count of the timed loop where possible;
+    returns what the figure will cover."""
     if dev.type == 'cuda':
-        peak = torch.cuda.max_memory_allocated(dev) / 2**20
-        device_name = torch.cuda.get_device_name(dev)
-    else:
-        peak = peak_rss_mib()
-        device_name = cpu_name()
-    dtype = {None: 'float32', 'bf16': 'bfloat16 autocast',
-             'fp16': 'float16 autocast'}[fast_path.amp]
-    clips = videos * views
-    return BenchmarkResult(
-        config=config_name, checkpoint=checkpoint, device=str(dev),
-        device_name=device_name, dtype=dtype,
-        memory_format=memory_format_of(model),
-        batch_size=batch_size, views_per_video=views, view_shape=view_shape,
-        num_workers=loader.num_workers, torch_threads=torch.get_num_threads(),
-        fuse_conv_bn=fast_path.fuse_conv_bn, fused_batchnorms=fused,
-        compiled=compile,
-        warmup_batches=warmup, num_videos=videos, num_clips=clips,
-        model_time=model_time, e2e_time=e2e_time,
-        model_videos_per_s=videos / model_time,
-        clips_per_s=clips / model_time,
-        e2e_videos_per_s=videos / e2e_time, peak_memory_mib=peak,
-        memory_kind=memory_kind, torch_version=torch.__version__,
-        mmvid_version=mmvid.__version__,
-        scores=np.concatenate(scores).astype(np.float32))
+        torch.cuda.reset_peak_memory_stats(dev)
+        return 'CUDA max_memory_allocated, timed loop'
+    if reset_peak_rss():
+        return 'CPU peak RSS of the main process, timed loop'
+    return 'CPU peak RSS of the main process, whole run'
+
+
+def timed_loop(iterator, step: Callable[[dict], int], dev: torch.device,
+               timed_batches: int, batch_size: int, log_interval: int,
+               log: Callable[[str], None]) -> Tuple[float, int, float]:
+    """Up to ``timed_batches`` batches from ``iterator`` through ``step``.
+
+    Returns:
+        (model-only seconds, videos, end-to-end seconds of the loop).
+    """
+    model_time, videos = 0.0, 0
+    e2e_start = time.perf_counter()
+    for done in range(1, timed_batches + 1):
+        batch = next(iterator, None)
+        if batch is None:
+            break
+        _synchronize(dev)
+        start = time.perf_counter()
+        videos += step(batch)
+        _synchronize(dev)
+        model_time += time.perf_counter() - start
+        if log_interval and done % log_interval == 0:
+            log(f'Done video [{videos}/{timed_batches * batch_size}], '
+                f'model-only: {videos / model_time:.2f} video/s')
+    return model_time, videos, time.perf_counter() - e2e_start
+
+
+def peak_memory(dev: torch.device) -> Tuple[float, str]:
+    """(peak memory in MiB, device name) after the timed loop."""
+    if dev.type == 'cuda':
+        return (torch.cuda.max_memory_allocated(dev) / 2**20,
+                torch.cuda.get_device_name(dev))
+    return peak_rss_mib(), cpu_name()

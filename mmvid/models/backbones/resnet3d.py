@@ -13,7 +13,7 @@ strides 1); the I3D configs set ``conv1_kernel=(5, 7, 7)``,
       layer1 ─ [pool2: 2x1x1 max pool] ─ layer2 ─ layer3 ─ layer4
       -> [N, 2048, T/8, H/32, W/32] for I3D R50
 """
-from typing import Optional, Sequence, Tuple, Type, Union
+from typing import Dict, Optional, Sequence, Tuple, Type, Union
 
 import torch
 import torch.nn as nn
@@ -119,6 +119,72 @@ def make_res_layer(block: Block, inplanes: int, planes: int, blocks: int,
     return nn.Sequential(*layers)
 
 
+def check_pretrained_args(pretrained: Optional[str],
+                          init_cfg: Optional[dict]) -> None:
+    """``pretrained`` is a str or None, and not given with ``init_cfg``."""
+    if pretrained is not None and not isinstance(pretrained, str):
+        raise TypeError('pretrained must be a str or None, got '
+                        f'{type(pretrained).__name__}')
+    if pretrained is not None and init_cfg is not None:
+        raise ValueError('set either pretrained or init_cfg, not both')
+
+
+def check_stage_args(depth: int, num_stages: int,
+                     stage_blocks: Optional[Sequence[int]],
+                     per_stage: Dict[str, Sequence[int]],
+                     out_indices: Sequence[int],
+                     frozen_stages: int) -> Tuple[type, Tuple[int, ...]]:
+    """Check the stage layout of a :class:`ResNet3d`.
+
+    Returns:
+        The block class of ``depth`` and the blocks per stage (the depth's
+        first ``num_stages`` unless ``stage_blocks`` is given).
+
+    Raises:
+        ValueError: unknown depth, ``num_stages`` outside 1..4, a per-stage
+            setting (``stage_blocks`` or ``per_stage``) without one entry
+            per stage, ``out_indices`` or ``frozen_stages`` out of range.
+    """
+    if depth not in ARCH_SETTINGS:
+        raise ValueError(f'depth must be one of {tuple(ARCH_SETTINGS)}, '
+                         f'got {depth!r}')
+    if not 1 <= num_stages <= 4:
+        raise ValueError(f'num_stages must be 1 to 4, got {num_stages!r}')
+    block, default_blocks = ARCH_SETTINGS[depth]
+    stage_blocks = tuple(stage_blocks or default_blocks[:num_stages])
+    for name, values in dict(stage_blocks=stage_blocks, **per_stage).items():
+        if len(values) != num_stages:
+            raise ValueError(f'{name} must have num_stages={num_stages} '
+                             f'entries, got {tuple(values)!r}')
+    if any(not 0 <= i < num_stages for i in out_indices):
+        raise ValueError(f'out_indices must lie in [0, {num_stages}), '
+                         f'got {tuple(out_indices)!r}')
+    if not -1 <= frozen_stages <= num_stages:
+        raise ValueError(f'frozen_stages must be -1..{num_stages}, got '
+                         f'{frozen_stages!r}')
+    return block, stage_blocks
+
+
+def check_stem_args(conv1_kernel: Sequence[int], pool1_kernel: Sequence[int],
+                    pool1_padding: Sequence[int]) -> None:
+    """The stem's kernels are ``(t, h, w)``, the pool's padding at most
+    half its kernel."""
+    if len(conv1_kernel) != 3:
+        raise ValueError('conv1_kernel must be (t, h, w), got '
+                         f'{conv1_kernel!r}')
+    for name, value in (('pool1_kernel', pool1_kernel),
+                        ('pool1_padding', pool1_padding)):
+        if len(value) != 3 or not all(
+                isinstance(v, int) and v >= 0 for v in value):
+            raise ValueError(f'{name} must be (t, h, w) of ints >= 0, '
+                             f'got {value!r}')
+    if any(2 * p > k for p, k in zip(pool1_padding, pool1_kernel)):
+        raise ValueError(
+            'pool1_padding must be at most half of pool1_kernel, got '
+            f'padding {tuple(pool1_padding)} for kernel '
+            f'{tuple(pool1_kernel)}')
+
+
 @MODELS.register_module()
 class ResNet3d(BaseModule):
     """3D ResNet backbone (I3D, I3D + non-local).
@@ -201,45 +267,13 @@ class ResNet3d(BaseModule):
                  zero_init_residual: bool = True,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        if depth not in ARCH_SETTINGS:
-            raise ValueError(f'depth must be one of {tuple(ARCH_SETTINGS)}, '
-                             f'got {depth!r}')
-        if not 1 <= num_stages <= 4:
-            raise ValueError(f'num_stages must be 1 to 4, got {num_stages!r}')
-        if pretrained is not None and not isinstance(pretrained, str):
-            raise TypeError('pretrained must be a str or None, got '
-                            f'{type(pretrained).__name__}')
-        if pretrained is not None and init_cfg is not None:
-            raise ValueError('set either pretrained or init_cfg, not both')
-        block, default_blocks = ARCH_SETTINGS[depth]
-        stage_blocks = tuple(stage_blocks or default_blocks[:num_stages])
-        for name, values in (('stage_blocks', stage_blocks),
-                             ('spatial_strides', spatial_strides),
-                             ('temporal_strides', temporal_strides),
-                             ('dilations', dilations)):
-            if len(values) != num_stages:
-                raise ValueError(f'{name} must have num_stages={num_stages} '
-                                 f'entries, got {tuple(values)!r}')
-        if any(not 0 <= i < num_stages for i in out_indices):
-            raise ValueError(f'out_indices must lie in [0, {num_stages}), '
-                             f'got {tuple(out_indices)!r}')
-        if len(conv1_kernel) != 3:
-            raise ValueError('conv1_kernel must be (t, h, w), got '
-                             f'{conv1_kernel!r}')
-        for name, value in (('pool1_kernel', pool1_kernel),
-                            ('pool1_padding', pool1_padding)):
-            if len(value) != 3 or not all(
-                    isinstance(v, int) and v >= 0 for v in value):
-                raise ValueError(f'{name} must be (t, h, w) of ints >= 0, '
-                                 f'got {value!r}')
-        if any(2 * p > k for p, k in zip(pool1_padding, pool1_kernel)):
-            raise ValueError(
-                'pool1_padding must be at most half of pool1_kernel, got '
-                f'padding {tuple(pool1_padding)} for kernel '
-                f'{tuple(pool1_kernel)}')
-        if not -1 <= frozen_stages <= num_stages:
-            raise ValueError(f'frozen_stages must be -1..{num_stages}, got '
-                             f'{frozen_stages!r}')
+        check_pretrained_args(pretrained, init_cfg)
+        block, stage_blocks = check_stage_args(
+            depth, num_stages, stage_blocks,
+            dict(spatial_strides=spatial_strides,
+                 temporal_strides=temporal_strides, dilations=dilations),
+            out_indices, frozen_stages)
+        check_stem_args(conv1_kernel, pool1_kernel, pool1_padding)
 
         self.depth = depth
         self.pretrained = pretrained
@@ -261,8 +295,23 @@ class ResNet3d(BaseModule):
         inflate = expand_block_flags('inflate', inflate, stage_blocks)
         non_local = expand_block_flags('non_local', non_local, stage_blocks)
 
+        self._make_stem(conv1_stride_s, conv1_stride_t, pool1_kernel,
+                        pool1_stride_s, pool1_stride_t, pool1_padding)
+        block_kwargs = dict(
+            style=style, inflate_style=inflate_style,
+            non_local_cfg=non_local_cfg, conv_cfg=self.conv_cfg,
+            norm_cfg=self.norm_cfg, act_cfg=self.act_cfg, with_cp=with_cp)
+        self.feat_dim = self._make_stages(
+            block, inflate, non_local, spatial_strides, temporal_strides,
+            dilations, block_kwargs)
+
+    def _make_stem(self, conv1_stride_s: int, conv1_stride_t: int,
+                   pool1_kernel: Sequence[int], pool1_stride_s: int,
+                   pool1_stride_t: int, pool1_padding: Sequence[int]) -> None:
+        """``conv1`` (``in_channels`` -> ``base_channels``), the stem max
+        pool ``maxpool`` and the 2x1x1 temporal ``pool2``."""
         self.conv1 = ConvModule(
-            in_channels, base_channels, self.conv1_kernel,
+            self.in_channels, self.base_channels, self.conv1_kernel,
             stride=(conv1_stride_t, conv1_stride_s, conv1_stride_s),
             padding=tuple((k - 1) // 2 for k in self.conv1_kernel),
             bias=False, conv_cfg=self.conv_cfg, norm_cfg=self.norm_cfg,
@@ -273,14 +322,16 @@ class ResNet3d(BaseModule):
             padding=tuple(pool1_padding))
         self.pool2 = nn.MaxPool3d(kernel_size=(2, 1, 1), stride=(2, 1, 1))
 
-        block_kwargs = dict(
-            style=style, inflate_style=inflate_style,
-            non_local_cfg=non_local_cfg, conv_cfg=self.conv_cfg,
-            norm_cfg=self.norm_cfg, act_cfg=self.act_cfg, with_cp=with_cp)
-        inplanes = base_channels
+    def _make_stages(self, block: type, inflate: list, non_local: list,
+                     spatial_strides: Sequence[int],
+                     temporal_strides: Sequence[int],
+                     dilations: Sequence[int], block_kwargs: dict) -> int:
+        """``layer1`` .. ``layerN`` (names in ``res_layers``); returns the
+        channels of the last stage's output."""
+        inplanes = self.base_channels
         self.res_layers = []
-        for i, blocks in enumerate(stage_blocks):
-            planes = base_channels * 2**i
+        for i, blocks in enumerate(self.stage_blocks):
+            planes = self.base_channels * 2**i
             layer = make_res_layer(
                 block, inplanes, planes, blocks,
                 spatial_stride=spatial_strides[i],
@@ -289,7 +340,7 @@ class ResNet3d(BaseModule):
             inplanes = planes * block.expansion
             self.add_module(f'layer{i + 1}', layer)
             self.res_layers.append(f'layer{i + 1}')
-        self.feat_dim = inplanes
+        return inplanes
 
     def forward(self, x: torch.Tensor
                 ) -> Union[torch.Tensor, Tuple[torch.Tensor, ...]]:
