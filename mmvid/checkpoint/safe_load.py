@@ -137,10 +137,10 @@ def _refused_global(message: str) -> Optional[str]:
 def _unsafe_error(filename: str, culprit: str) -> CheckpointError:
     return CheckpointError(
         f'refusing to load {filename}: it references {culprit}, which is not '
-        "on mmvid's allow-list of safe types; it may execute code. Only if "
-        'you trust the file, convert it once to a plain state dict '
-        "(torch.save(torch.load(f, weights_only=False)['state_dict'], out)) "
-        'and load that')
+        "on mmvid's allow-list of safe types (tensors, numbers, strings, "
+        'containers, numpy arrays, mmengine log buffers); unpickling it may '
+        'execute code. Checkpoints written by mmvid, mmengine and mmaction2 '
+        'never need it: use a checkpoint from a source you trust')
 
 
 def _corrupt_error(filename: str, reason: str) -> CheckpointError:

@@ -213,6 +213,7 @@ def test_tampered_pickle_is_refused(tmp_path, function, name, zipfile):
     message = str(info.value)
     assert path in message and name in message
     assert 'allow-list' in message and 'trust' in message
+    assert 'weights_only=False' not in message  # never advised
     assert '\n' not in message
     assert not marker.exists()
 
