@@ -7,10 +7,14 @@ Examples:
     bash tools/dist_train.sh CONFIG 8 --validate     # 8 GPUs
 """
 import argparse
+import logging
+import os
 import os.path as osp
 
+from mmengine.logging import print_log
 from mmengine.runner import Runner
 
+from mmvid.checkpoint.latest import find_resumable
 from mmvid.cli.args import add_common_args
 from mmvid.cli.distributed import init_cpu_dist, run_tool
 from mmvid.cli.tool_config import load_tool_config, set_amp_optim_wrapper
@@ -53,8 +57,25 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def restart_count() -> int:
+    """How often torchrun has restarted this worker group (elastic
+    ``--max-restarts``; 0 for the first run and outside torchrun)."""
+    return int(os.environ.get('TORCHELASTIC_RESTART_COUNT') or 0)
+
+
+def warn(message: str) -> None:
+    print_log(message, logger='current', level=logging.WARNING)
+
+
 def merge_train_args(cfg, args: argparse.Namespace) -> None:
-    """Apply the training flags to the config."""
+    """Apply the training flags to the config.
+
+    ``--resume`` without a path resumes the newest complete checkpoint of
+    the work dir (passing over, with a warning, one a crash cut short) and
+    fails if there is none. A worker that torchrun restarted (elastic
+    ``--max-restarts``) resumes the same way, or starts from the beginning
+    when no checkpoint was written yet.
+    """
     if not args.validate:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
         if args.test_best:
@@ -64,8 +85,21 @@ def merge_train_args(cfg, args: argparse.Namespace) -> None:
         cfg.randomness = dict(seed=args.seed,
                               deterministic=args.deterministic,
                               diff_rank_seed=args.diff_seed)
-    if args.resume == 'auto':
-        cfg.resume, cfg.load_from = True, None
+    restarts = restart_count()
+    if args.resume == 'auto' or (restarts and args.resume is None):
+        path = find_resumable(cfg.work_dir, warn)
+        if path is not None:
+            cfg.resume, cfg.load_from = True, path
+        elif args.resume == 'auto' and not restarts:
+            raise FileNotFoundError(
+                f'--resume: no checkpoint to resume in {cfg.work_dir} '
+                '(last_checkpoint, epoch_*.pth, iter_*.pth); check --work-dir, '
+                'or run without --resume to start from the beginning')
+        else:
+            print_log(f'restart {restarts}: no checkpoint in {cfg.work_dir} '
+                      'yet, starting from the beginning', logger='current')
+            if args.load_from is not None:
+                cfg.load_from = args.load_from
     elif args.resume is not None:
         if not osp.isfile(args.resume):
             raise FileNotFoundError(f'--resume: no such checkpoint '

@@ -13,7 +13,7 @@ from mmengine.runner.checkpoint import CheckpointLoader
 from mmengine.runner.checkpoint import \
     load_checkpoint as mmengine_load_checkpoint
 
-from mmvid.checkpoint import CheckpointError, load_checkpoint
+from mmvid.checkpoint import CheckpointError, load_checkpoint, load_file
 from mmvid.convert import READERS
 from mmvid.registry import MODELS
 from mmvid.utils import register_all_modules
@@ -137,3 +137,151 @@ def test_test_tool(crafted, data, tmp_path):
                tmp_path)
     assert done.returncode != 0
     assert_refused(done.stdout, path, marker)
+
+
+# -- checkpoints that are never lost ------------------------------------
+
+# dropout off and a checkpoint every epoch, as in test_train_test_tools
+DETERMINISTIC = ['model.cls_head.dropout_ratio=0.0',
+                 'default_hooks.checkpoint.interval=1',
+                 'default_hooks.checkpoint.max_keep_ckpts=1']
+
+# Runs tools/train.py with mmengine's file writes patched to die by SIGKILL
+# halfway through the N-th write (argv[1]): a crash in the middle of saving.
+KILL_DURING_SAVE = '''
+import os, runpy, signal, sys
+from mmengine.fileio.backends import local_backend
+kill_at, calls = int(sys.argv[1]), []
+put = local_backend.LocalBackend.put
+def dying_put(self, obj, filepath):
+    calls.append(filepath)
+    if len(calls) == kill_at:
+        with open(filepath, 'wb') as f:
+            f.write(obj[:len(obj) // 2])
+        os.kill(os.getpid(), signal.SIGKILL)
+    return put(self, obj, filepath)
+local_backend.LocalBackend.put = dying_put
+sys.argv = sys.argv[2:]
+runpy.run_path(sys.argv[0], run_name='__main__')
+'''
+
+
+def train_command(data, work_dir, epochs, *extra):
+    options = data['options'] + DETERMINISTIC + [
+        f'train_cfg.max_epochs={epochs}',
+        f'train_dataloader.dataset.ann_file={data["train_small"]}']
+    return [osp.join(TOOLS, 'train.py'), CONFIG, '--seed', 0,
+            '--deterministic', '--work-dir', work_dir, *extra,
+            '--cfg-options'] + options
+
+
+def weights(path):
+    return load_file(str(path))['state_dict']
+
+
+def test_kill_during_save_then_resume_ends_as_if_never_killed(data,
+                                                              tmp_path):
+    env = script_env(PYTHONPATH=osp.dirname(TOOLS))
+    reference = tmp_path / 'reference'
+    done = run([sys.executable] + train_command(data, reference, 2), env,
+               tmp_path)
+    assert done.returncode == 0, done.stdout[-4000:]
+
+    work = tmp_path / 'killed'
+    killed = run([sys.executable, '-c', KILL_DURING_SAVE, 2] +
+                 train_command(data, work, 2), env, tmp_path)
+    assert killed.returncode == -9  # died writing epoch 2's checkpoint
+    # the previous checkpoint is intact (max_keep_ckpts=1 kept it), no
+    # truncated file carries a checkpoint's name, last_checkpoint is whole
+    assert sorted(p.name for p in work.glob('*.pth')) == ['epoch_1.pth']
+    assert (work / 'last_checkpoint').read_text() == str(work /
+                                                         'epoch_1.pth')
+    weights(work / 'epoch_1.pth')
+
+    resumed = run([sys.executable] + train_command(data, work, 2,
+                                                   '--resume'), env,
+                  tmp_path)
+    assert resumed.returncode == 0, resumed.stdout[-4000:]
+    assert 'resumed epoch: 1' in resumed.stdout
+    assert sorted(p.name for p in work.glob('*.pth')) == ['epoch_2.pth']
+    assert not list(work.glob('.*.partial'))  # the dead save's leftover
+    expected, actual = (weights(reference / 'epoch_2.pth'),
+                        weights(work / 'epoch_2.pth'))
+    assert list(actual) == list(expected)
+    for key in expected:
+        assert torch.equal(actual[key], expected[key]), key
+
+
+def test_resume_passes_over_a_truncated_checkpoint(tmp_path):
+    from mmvid.checkpoint.latest import find_resumable
+    good = tmp_path / 'epoch_1.pth'
+    torch.save(dict(state_dict={'w': torch.ones(3)}), good)
+    cut = tmp_path / 'epoch_2.pth'
+    cut.write_bytes(good.read_bytes()[:100])
+    (tmp_path / 'last_checkpoint').write_text(str(cut))
+    warnings = []
+    assert find_resumable(str(tmp_path), warnings.append) == str(good)
+    assert warnings == [f'--resume: {cut} is truncated or corrupt (a save '
+                        'that did not finish); passing over it']
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'gone.pth'))
+    warnings.clear()
+    assert find_resumable(str(tmp_path), warnings.append) == str(good)
+    assert warnings[0].startswith(f'--resume: {tmp_path}/gone.pth (named '
+                                  'by last_checkpoint) does not exist')
+    assert find_resumable(str(tmp_path / 'none'), warnings.append) is None
+
+
+def test_resume_without_a_checkpoint_says_so(data, tmp_path):
+    done = run([sys.executable] + train_command(data, tmp_path / 'typo', 1,
+                                                '--resume'),
+               script_env(PYTHONPATH=osp.dirname(TOOLS)), tmp_path)
+    assert done.returncode != 0
+    assert (f'FileNotFoundError: --resume: no checkpoint to resume in '
+            f'{tmp_path}/typo') in done.stdout
+    assert 'Epoch(train)' not in done.stdout  # it did not train
+
+
+def test_a_resumed_runs_best_checkpoint_elsewhere_is_never_deleted(
+        tmp_path):
+    """A checkpoint of run W1 records W1's best checkpoint; a run in W2
+    resumed from it keeps its own best and never deletes W1's file."""
+    from types import SimpleNamespace
+
+    from mmengine.logging import MessageHub, MMLogger
+
+    from mmvid.engine.hooks import DurableCheckpointHook
+    other = tmp_path / 'W1'
+    other.mkdir()
+    theirs = other / 'best_acc_epoch_3.pth'
+    theirs.write_bytes(b'W1 best')
+    mine = tmp_path / 'W2'
+    hub = MessageHub.get_instance('best-elsewhere')
+    hub.update_info('best_ckpt', str(theirs))
+    hub.update_info('best_score', 0.5)
+    saved = []
+
+    def save_checkpoint(out_dir, filename, *args, **kwargs):
+        saved.append(filename)
+        with open(osp.join(out_dir, filename), 'wb') as f:
+            f.write(b'checkpoint')
+
+    runner = SimpleNamespace(
+        work_dir=str(mine), message_hub=hub, epoch=4, iter=40,
+        logger=MMLogger.get_instance('best-elsewhere'),
+        save_checkpoint=save_checkpoint)
+    mine.mkdir()
+    hook = DurableCheckpointHook(interval=1, save_best='acc', rule='greater')
+    hook.before_train(runner)
+    assert hook.best_ckpt_path is None
+    assert 'best_ckpt' not in hub.runtime_info
+    hook.last_ckpt = None
+    hook._save_best_checkpoint(runner, {'acc': 0.6})
+    hook._save_best_checkpoint(runner, dict(acc=0.7))
+    assert theirs.read_bytes() == b'W1 best'  # untouched
+    assert saved == ['.best_acc_epoch_4.pth.partial'] * 2
+    assert sorted(os.listdir(mine)) == ['best_acc_epoch_4.pth']
+    # and the path goes into checkpoints relative to the run's folder
+    checkpoint = dict(message_hub=dict(runtime_info=dict(hub.runtime_info)))
+    hook.before_save_checkpoint(runner, checkpoint)
+    assert checkpoint['message_hub']['runtime_info']['best_ckpt'] == \
+        'best_acc_epoch_4.pth'

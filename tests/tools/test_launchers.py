@@ -196,21 +196,21 @@ with open({str(record)!r}, 'w') as f:
     got = json.loads(record.read_text())
     assert got['argv'] == run_py + [
         '--nnodes=1', '--node_rank=0', '--master_addr=127.0.0.1',
-        '--master_port=29500', '--nproc_per_node=3',
+        '--master_port=29500', '--nproc_per_node=3', '--max-restarts=0',
         osp.join(TOOLS, 'train.py'), 'cfg.py', '--launcher', 'pytorch',
         '--cfg-options', 'a=1 2', '--seed', '1']
     assert got['env'] == dict(PYTHONPATH=REPO, OMP_NUM_THREADS='1')
 
     env = script_env(PYTHON=fake, NNODES=2, NODE_RANK=1,
                      MASTER_ADDR='10.1.2.3', PORT=4321, PYTHONPATH='/x',
-                     OMP_NUM_THREADS=4)
+                     OMP_NUM_THREADS=4, MAX_RESTARTS=2)
     done = run(['bash', osp.join(TOOLS, 'dist_test.sh'), 'cfg.py', 'w.pth',
                 8, '--out', 'r.json'], env, tmp_path)
     assert done.returncode == 0, done.stdout
     got = json.loads(record.read_text())
     assert got['argv'] == run_py + [
         '--nnodes=2', '--node_rank=1', '--master_addr=10.1.2.3',
-        '--master_port=4321', '--nproc_per_node=8',
+        '--master_port=4321', '--nproc_per_node=8', '--max-restarts=2',
         osp.join(TOOLS, 'test.py'), 'cfg.py', 'w.pth', '--launcher',
         'pytorch', '--out', 'r.json']
     assert got['env'] == dict(PYTHONPATH=f'{REPO}:/x', OMP_NUM_THREADS='4')

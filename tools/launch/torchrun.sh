@@ -5,7 +5,9 @@
 #   bash tools/launch/torchrun.sh GPUS TOOL.py [TOOL args...]
 #
 # Environment (defaults): NNODES (1), NODE_RANK (0), MASTER_ADDR (127.0.0.1),
-# PORT (29500), PYTHON (python), OMP_NUM_THREADS (1 per process).
+# PORT (29500), PYTHON (python), OMP_NUM_THREADS (1 per process),
+# MAX_RESTARTS (0): how often torchrun restarts the workers after one fails;
+# restarted training workers resume from the work dir's newest checkpoint.
 set -euo pipefail
 
 GPUS=$1
@@ -22,4 +24,5 @@ exec "${PYTHON:-python}" -m torch.distributed.run \
     --master_addr="${MASTER_ADDR:-127.0.0.1}" \
     --master_port="${PORT:-29500}" \
     --nproc_per_node="$GPUS" \
+    --max-restarts="${MAX_RESTARTS:-0}" \
     "$TOOL" "$@"
