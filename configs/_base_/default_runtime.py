@@ -9,8 +9,13 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=1, save_best='auto'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     sync_buffers=dict(type='SyncBuffersHook'))
-# counts the bad samples a dataset with on_error='skip' replaced
-custom_hooks = [dict(type='SkippedSamplesHook')]
+# counts the bad samples a dataset with on_error='skip' replaced; checkpoints
+# the random states and keeps validation off the training stream (exact
+# resume)
+custom_hooks = [
+    dict(type='SkippedSamplesHook'),
+    dict(type='RandomStatesHook')
+]
 
 env_cfg = dict(
     cudnn_benchmark=False,
