@@ -13,7 +13,7 @@ from mmengine.dataset import Compose, pseudo_collate
 
 from mmvid.registry import MODELS, TRANSFORMS
 from mmvid.structures import ActionDataSample
-from mmvid.utils.config_files import find_config
+from mmvid.utils.config_files import load_config_file
 from mmvid.checkpoint import load_checkpoint
 from mmvid.apis.fast_path import FastPath, apply_fast_path
 
@@ -38,11 +38,12 @@ def turn_off_pretrained(cfg: Union[dict, list]) -> None:
 
 def load_config(config: Union[str, Path, Config],
                 cfg_options: Optional[dict] = None) -> Config:
-    """A ``Config`` from a path (found by
-    :func:`~mmvid.utils.config_files.find_config`: also the configs an
-    installed mmvid ships) or a Config, with ``cfg_options`` merged."""
+    """A ``Config`` from a path (:func:`~mmvid.utils.config_files.
+    load_config_file`: also the configs an installed mmvid ships; a syntax
+    error names the file and line) or a Config, with ``cfg_options``
+    merged."""
     if isinstance(config, (str, Path)):
-        config = Config.fromfile(find_config(str(config)))
+        config = load_config_file(str(config))
     elif not isinstance(config, Config):
         raise TypeError('config must be a path or an mmengine Config, got '
                         f'{type(config).__name__}')

@@ -17,7 +17,8 @@ from mmvid.apis import turn_off_pretrained
 from mmvid.cli.args import (add_common_args, add_fast_path_args,
                             fast_path_from_args)
 from mmvid.cli.distributed import init_cpu_dist, run_tool
-from mmvid.cli.tool_config import load_tool_config, set_average_clips
+from mmvid.cli.tool_config import (check_output_file, load_tool_config,
+                                   set_average_clips)
 from mmvid.evaluation import METRIC_NAMES
 from mmvid.utils import register_all_modules
 from mmvid.checkpoint import load_checkpoint
@@ -62,6 +63,8 @@ def build_evaluator(cfg, args: argparse.Namespace) -> None:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
+    if args.out:  # before the run, not after it
+        check_output_file(args.out, '--out')
     register_all_modules()
     cfg = load_tool_config(args.config, args)
     turn_off_pretrained(cfg.model)

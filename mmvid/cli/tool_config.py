@@ -9,7 +9,7 @@ import torch
 from mmengine.config import Config
 
 from mmvid.apis import fast_path
-from mmvid.utils.config_files import find_config
+from mmvid.utils.config_files import find_config, load_config_file
 
 
 def load_tool_config(config: str, args: argparse.Namespace) -> Config:
@@ -23,10 +23,10 @@ def load_tool_config(config: str, args: argparse.Namespace) -> Config:
     dataloaders pin memory unless the config says otherwise.
     ``use_tensorboard=True`` adds a TensorBoard backend.
     """
-    config = find_config(config)  # also the configs an installed mmvid ships
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
-    cfg = Config.fromfile(config)
+    config = find_config(config)  # also the configs an installed mmvid ships
+    cfg = load_config_file(config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     cfg.launcher = args.launcher
@@ -92,3 +92,22 @@ def set_amp_optim_wrapper(cfg: Config) -> str:
     cfg.optim_wrapper.type = 'BF16OptimWrapper'
     cfg.optim_wrapper.device_type = 'cpu'
     return 'bfloat16'
+
+
+def check_output_file(path: str, flag: str) -> None:
+    """Fail before a run, not after it, when ``path`` cannot be written:
+    it is a folder, a file stands where a parent folder must go, or the
+    nearest existing folder is not writable.
+
+    Raises:
+        ValueError: naming ``flag``, the path and the reason.
+    """
+    if osp.isdir(path):
+        raise ValueError(f'{flag} {path}: is a folder; give a file name')
+    folder = osp.dirname(osp.abspath(path))
+    while not osp.exists(folder):
+        folder = osp.dirname(folder)
+    if not osp.isdir(folder):
+        raise ValueError(f'{flag} {path}: {folder} is a file, not a folder')
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ValueError(f'{flag} {path}: cannot write in {folder}')

@@ -10,7 +10,7 @@
 """
 import argparse
 import sys
-from typing import Callable, Tuple, Type, Union
+from typing import Callable, Optional, Tuple, Type, Union
 
 from .batch import BatchReport
 
@@ -23,10 +23,14 @@ def make_parser(description: str, epilog: str) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
-def add_level_arg(parser: argparse.ArgumentParser) -> None:
-    """Add ``--level``: 2 (default) for ``<class>/<name>.<ext>`` folders, 1
-    for the files directly in the folder."""
-    parser.add_argument('--level', type=int, default=2, choices=[1, 2])
+def add_level_arg(parser: argparse.ArgumentParser,
+                  default: Optional[int] = 2) -> None:
+    """Add ``--level``: 2 for ``<class>/<name>.<ext>`` folders, 1 for the
+    files directly in the folder (``default`` None: both)."""
+    parser.add_argument(
+        '--level', type=int, default=default, choices=[1, 2],
+        help='1: videos directly in the folder; 2: in class subfolders '
+        f'(default: {default or "both"})')
 
 
 def fail(error: Union[str, BaseException]) -> int:

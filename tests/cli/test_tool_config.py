@@ -61,3 +61,15 @@ def test_train_amp_picks_the_wrapper_for_the_machine(monkeypatch):
         assert (c.optim_wrapper.type, c.optim_wrapper.dtype,
                 c.optim_wrapper.loss_scale) == ('AmpOptimWrapper', dtype,
                                                 'dynamic')
+
+
+def test_output_file_is_checked_before_the_run(tmp_path):
+    from mmvid.cli.tool_config import check_output_file
+    check_output_file(str(tmp_path / 'new' / 'deeper' / 'r.json'), '--out')
+    blocker = tmp_path / 'file'
+    blocker.write_text('x')
+    with pytest.raises(ValueError, match=f'^--out {blocker}/r.json: '
+                       f'{blocker} is a file, not a folder$'):
+        check_output_file(str(blocker / 'r.json'), '--out')
+    with pytest.raises(ValueError, match='is a folder; give a file name'):
+        check_output_file(str(tmp_path), '--out')

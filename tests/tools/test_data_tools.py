@@ -90,3 +90,23 @@ def test_resize_videos(dataset, tmp_path):
     assert 'done: 2, skipped (complete already): 0, failed: 0' in done.stdout
     assert sorted(os.listdir(tmp_path / 'out')) == ['move_left',
                                                    'move_right']
+
+
+def test_check_videos_finds_a_flat_folder_and_fails_on_nothing(dataset,
+                                                              tmp_path):
+    """Videos directly in the folder are found (they were not: 'checked 0
+    videos' and exit 0); a folder without videos is an error."""
+    flat = tmp_path / 'flat'
+    flat.mkdir()
+    for i, video in enumerate(sorted((dataset / 'videos' / 'val').glob(
+            '*/*.mp4'))[:2]):
+        (flat / f'v{i}.mp4').write_bytes(video.read_bytes())
+    done = run_tool('check_videos.py', flat)
+    assert done.returncode == 0, done.stderr
+    assert 'checked 2 videos with decord: 0 broken' in done.stdout
+    empty = tmp_path / 'empty'
+    empty.mkdir()
+    done = run_tool('check_videos.py', empty)
+    assert done.returncode == 1
+    assert (f'error: no video to check: nothing in {empty}/*.mp4 and '
+            f'{empty}/*/*.mp4 (--ext sets the extension') in done.stderr

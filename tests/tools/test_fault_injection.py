@@ -285,3 +285,32 @@ def test_a_resumed_runs_best_checkpoint_elsewhere_is_never_deleted(
     hook.before_save_checkpoint(runner, checkpoint)
     assert checkpoint['message_hub']['runtime_info']['best_ckpt'] == \
         'best_acc_epoch_4.pth'
+
+
+def test_unwritable_out_fails_before_testing(data, tmp_path):
+    """--out under a file: one line before any video is tested (it failed
+    after the whole test, and the metrics were never printed)."""
+    blocker = tmp_path / 'results'
+    blocker.write_text('a file')
+    ckpt = tmp_path / 'w.pth'
+    torch.save(dict(state_dict={}), ckpt)
+    done = run([sys.executable, osp.join(TOOLS, 'test.py'), CONFIG, ckpt,
+                '--out', blocker / 'r.json', '--work-dir', tmp_path / 'w',
+                '--cfg-options', *data['options']],
+               script_env(PYTHONPATH=osp.dirname(TOOLS)), tmp_path)
+    assert done.returncode != 0
+    assert (f'ValueError: --out {blocker}/r.json: {blocker} is a file, not '
+            'a folder') in done.stdout
+    assert 'Epoch(test)' not in done.stdout
+
+
+def test_config_syntax_error_names_the_file_and_line(tmp_path):
+    from mmvid.apis import load_config
+    base = tmp_path / 'base.py'
+    base.write_text("model = dict(type='Recognizer3D'\n")
+    top = tmp_path / 'top.py'
+    top.write_text("_base_ = ['base.py']\nx = 1\n")
+    with pytest.raises(SyntaxError,
+                       match=f"^config {base} line 1: '\\(' was never "
+                       'closed$'):
+        load_config(str(top))

@@ -28,7 +28,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--data-prefix', default='',
                    help='folder the list paths are relative to')
     p.add_argument('--ext', default='mp4', help='video extension (folder)')
-    add_level_arg(p)
+    add_level_arg(p, default=None)
     p.add_argument('--backend', default='decord', choices=['decord', 'opencv'])
     p.add_argument('--num-worker', type=int, default=1)
     p.add_argument('--out', help='write the broken videos here, one a line')
@@ -38,14 +38,22 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     if osp.isdir(args.src):
-        paths = [osp.join(args.src, rel)
-                 for rel in list_videos(args.src, args.ext, args.level)]
+        levels = [args.level] if args.level else [1, 2]
+        paths = sorted(osp.join(args.src, rel) for level in levels
+                       for rel in list_videos(args.src, args.ext, level))
+        where = ' and '.join({1: f'{args.src}/*.{args.ext}',
+                              2: f'{args.src}/*/*.{args.ext}'}[level]
+                             for level in levels)
     elif osp.isfile(args.src):
         with open(args.src) as f:
             paths = [osp.join(args.data_prefix, line.split()[0])
                      for line in f if line.strip()]
+        where = f'the list {args.src}'
     else:
         return fail(f'{args.src} is neither a folder nor a list file')
+    if not paths:
+        return fail(f'no video to check: nothing in {where} (--ext sets the '
+                    'extension, --level the folder depth)')
     broken = check_videos(paths, backend=args.backend,
                           num_workers=args.num_worker)
     for problem in broken:
