@@ -8,9 +8,12 @@ the label(s)::
     some/frames 163 3       # RawframeDataset: frame_dir total_frames label
     some/frames 10 163 3    # with_offset: frame_dir offset total_frames label
     some/video.mp4 1 4 7    # multi_class: path label1 label2 ...
-    some/video.mp4          # no label: label -1 (inference lists)
+    some/video.mp4          # no label: label -1 (test lists only)
+    some/my video.mp4 3     # paths may contain spaces (single-label lists:
+                            # non-numeric extra tokens belong to the path)
 
-Blank lines are skipped; line numbers in errors are the file's physical,
+Blank lines are skipped; a leading UTF-8 byte-order mark is dropped with a
+note; a line repeating an earlier sample is an error; line numbers in errors are the file's physical,
 1-based line numbers. Every malformed line raises ``ValueError`` naming the
 file, the line, the offending value and the expected format, e.g. (one
 line, wrapped here)::
@@ -25,7 +28,8 @@ lines are ignored; a blank line before the last name, or a repeated name, is
 an error, since it would shift or merge class indices.
 """
 import re
-from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import (Callable, Dict, List, NamedTuple, Optional, Sequence,
+                    Tuple, Union)
 
 import numpy as np
 from mmengine.fileio import get_text
@@ -80,9 +84,20 @@ class _LineParser:
                           f"(expected '{self.expected}')")
 
     def split(self, line: str) -> List[str]:
-        if self.delimiter == ' ':
-            return line.split()
-        return [part.strip() for part in line.split(self.delimiter)]
+        """The columns of ``line``. In a space-separated single-label list,
+        extra tokens that are not numbers belong to the path (it contains
+        spaces), so the columns are read from the right; extra numbers are
+        extra labels, which :meth:`parse_labels` reports."""
+        if self.delimiter != ' ':
+            return [part.strip() for part in line.split(self.delimiter)]
+        parts = line.split()
+        columns = len(self.fields) + 1
+        if self.multi_class or len(parts) <= columns:
+            return parts
+        extra = parts[1:len(parts) - columns + 1]
+        if all(_INT.fullmatch(token) for token in extra):
+            return parts
+        return line.strip().rsplit(None, columns - 1)
 
     def parse_int(self, lineno: int, name: str, value: str) -> int:
         if not _INT.fullmatch(value):
@@ -140,7 +155,9 @@ def parse_annotation_file(ann_file: str,
                           fields: Sequence[Field],
                           delimiter: str = ' ',
                           multi_class: bool = False,
-                          num_classes: Optional[int] = None) -> List[dict]:
+                          num_classes: Optional[int] = None,
+                          require_labels: bool = False,
+                          note: Callable[[str], None] = print) -> List[dict]:
     """Parse an annotation list into one data info per non-blank line.
 
     Args:
@@ -153,6 +170,8 @@ def parse_annotation_file(ann_file: str,
             float32 multi-hot ``np.ndarray [num_classes]``.
         num_classes: The number of classes; required with ``multi_class``.
             When given, labels must be ``< num_classes``.
+        require_labels: Every line must have a label (training lists).
+        note: Where the note about a stripped byte-order mark goes.
 
     Returns:
         One dict per sample with the ``fields`` keys and ``label`` (an int,
@@ -161,8 +180,9 @@ def parse_annotation_file(ann_file: str,
     Raises:
         FileNotFoundError: ``ann_file`` does not exist.
         ValueError: A malformed line (the message names the file, the 1-based
-            line number, the value and the expected format), or inconsistent
-            arguments.
+            line number, the value and the expected format), a line without
+            a label where ``require_labels``, a line repeating an earlier
+            sample, or inconsistent arguments.
     """
     if not isinstance(delimiter, str) or not delimiter:
         raise ValueError(f'delimiter must be a non-empty string, got '
@@ -178,11 +198,34 @@ def parse_annotation_file(ann_file: str,
     parser = _LineParser(ann_file, fields, delimiter, multi_class,
                          num_classes)
     text = read_text_file(ann_file, 'annotation file')
-    return [
-        parser.parse(lineno, line)
-        for lineno, line in enumerate(text.splitlines(), start=1)
-        if line.strip()
-    ]
+    if text.startswith(BOM):
+        note(f'{ann_file}: starts with a UTF-8 byte-order mark (U+FEFF); '
+             'ignored')
+        text = text[len(BOM):]
+    infos, first_line = [], {}
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        info = parser.parse(lineno, line)
+        if require_labels and _is_unlabeled(info['label']):
+            raise parser.error(lineno, 'no label: every sample of a training '
+                               'list needs one')
+        sample = tuple(info[f.key] for f in parser.fields)
+        if sample in first_line:
+            raise parser.error(
+                lineno, f'repeats the sample of line {first_line[sample]} '
+                f'({" ".join(map(str, sample))}); each sample is listed '
+                'once')
+        first_line[sample] = lineno
+        infos.append(info)
+    return infos
+
+
+BOM = '\ufeff'
+
+
+def _is_unlabeled(label: Label) -> bool:
+    return isinstance(label, int) and label == -1
 
 
 def load_label_map(label_file: str) -> Tuple[str, ...]:

@@ -42,6 +42,7 @@ from mmengine.fileio import join_path
 from mmengine.logging import print_log
 
 from mmvid.registry import TRANSFORMS
+
 from .annotation import Field, load_label_map, parse_annotation_file
 from .errors import BadSampleError
 
@@ -196,7 +197,9 @@ class BaseActionDataset(BaseDataset):
             self.annotation_fields(),
             delimiter=self.annotation_delimiter(),
             multi_class=self.multi_class,
-            num_classes=self.num_classes)
+            num_classes=self.num_classes,
+            require_labels=not self.test_mode,
+            note=lambda message: print_log(message, logger='current'))
         if not data_list:
             raise ValueError(f'{self.ann_file}: the annotation file has no '
                              'samples')

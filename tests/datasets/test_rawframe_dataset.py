@@ -24,7 +24,8 @@ def write(tmp_path, text, name='list.txt'):
 
 def test_samples_have_the_contract_keys(tmp_path):
     ann = write(tmp_path, 'some/directory-1 163 1\n\nother 40\n')
-    ds = RawframeDataset(ann, [keep], data_prefix=dict(img='/data/frames'))
+    ds = RawframeDataset(ann, [keep], data_prefix=dict(img='/data/frames'),
+                         test_mode=True)  # 'other' is unlabeled
     assert len(ds) == 2
     first = ds[0]
     assert set(first) == {'frame_dir', 'total_frames', 'offset', 'label',
@@ -79,10 +80,10 @@ def test_frame_files_follow_the_template_from_start_index(tmp_path):
 
 
 @pytest.mark.parametrize('text,options,message', [
-    ('a 100\nb\n', {},
+    ('a 100 1\nb\n', {},
      "line 2: missing field 'total_frames' (expected 'frame_dir "
      "total_frames label')"),
-    ('a 100\nb 12.5 3\n', {},
+    ('a 100 1\nb 12.5 3\n', {},
      "line 2: total_frames '12.5' is not an integer (expected 'frame_dir "
      "total_frames label')"),
     ('a 0 100 1\nb 100\n', dict(with_offset=True),

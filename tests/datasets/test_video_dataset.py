@@ -62,9 +62,9 @@ def numbered_list(tmp_path, n):
 
 
 def test_samples_have_the_contract_keys(tmp_path):
-    ann = write(tmp_path, 'a/x.mp4 2\n\nb/y.mp4\n')
+    ann = write(tmp_path, 'a/x.mp4 2\n\nb/y.mp4\n')  # b: unlabeled (test)
     ds = VideoDataset(ann, [keep], data_prefix=dict(video='/data/k400'),
-                      seed=5)
+                      seed=5, test_mode=True)
     assert len(ds) == 2
     first = ds[0]
     assert set(first) == {'filename', 'label', 'start_index', 'modality',
@@ -98,7 +98,8 @@ def test_data_root_joins_relative_ann_file_and_prefix(tmp_path):
 
 def test_multi_label_list(tmp_path):
     ann = write(tmp_path, 'a.mp4 0 2\nb.mp4 1\nc.mp4\n')
-    ds = VideoDataset(ann, [keep], multi_class=True, num_classes=3)
+    ds = VideoDataset(ann, [keep], multi_class=True, num_classes=3,
+                      test_mode=True)
     np.testing.assert_array_equal(ds[0]['label'],
                                   np.array([1, 0, 1], np.float32))
     np.testing.assert_array_equal(ds[1]['label'],
@@ -290,3 +291,33 @@ def test_unknown_transform_names_close_matches(tmp_path):
             "'TestVideoDatasetTga' is not in the mmvid::transform registry. "
             'Did you mean: TestVideoDatasetTag')):
         VideoDataset(ann, [dict(type='TestVideoDatasetTga', tag='x')])
+
+
+def test_training_lists_are_checked_whole_when_built(tmp_path):
+    """Caught when the dataset is built, naming file and line (a missing
+    label crashed mid-epoch: 'Target -1 is out of bounds'; a BOM hid the
+    first path; a path with spaces read as 'label is not an integer')."""
+    ann = write(tmp_path, 'a.mp4 1\nb.mp4\n')
+    with pytest.raises(ValueError, match=f"^{ann} line 2: no label: every "
+                       "sample of a training list needs one \\(expected "
+                       "'path label'\\)$"):
+        VideoDataset(ann, [keep])
+    assert VideoDataset(ann, [keep], test_mode=True)[1]['label'] == -1
+    ann = write(tmp_path, 'a.mp4 1\nb.mp4 2\na.mp4 1\n')
+    with pytest.raises(ValueError, match=f'^{ann} line 3: repeats the '
+                       'sample of line 1 \\(a.mp4\\); each sample is listed '
+                       'once'):
+        VideoDataset(ann, [keep])
+    ann = tmp_path / 'bom.txt'
+    ann.write_bytes('\ufeffleft/0001.mp4 1\nleft/00 03.mp4 0\n'.encode())
+    notes = []
+    from mmvid.datasets.annotation import parse_annotation_file
+    from mmvid.datasets.video_dataset import VideoDataset as VD
+    infos = parse_annotation_file(str(ann), VD.annotation_fields(None),
+                                  require_labels=True, note=notes.append)
+    assert notes == [f'{ann}: starts with a UTF-8 byte-order mark (U+FEFF); '
+                     'ignored']
+    assert [(i['filename'], i['label']) for i in infos] == [
+        ('left/0001.mp4', 1), ('left/00 03.mp4', 0)]
+    ds = VideoDataset(str(ann), [keep])
+    assert ds[1]['filename'] == 'left/00 03.mp4'
