@@ -1,11 +1,12 @@
-"""What the benchmark scripts share: interleaved timing with medians, the
-peak extra memory of one call (in this process or in a fresh subprocess),
-the aten ops a call runs, the machine description, ratios and their
-formatting, and atomic JSON writing.
+"""What the benchmark scripts share: the options of a timed run,
+interleaved timing with medians, the peak extra memory of one call (in this
+process or in a fresh subprocess), the aten ops a call runs, the machine
+description, ratios and their formatting, and atomic JSON writing.
 
 The scripts import it as a sibling module: ``python benchmarks/<script>.py``
 puts ``benchmarks/`` first on ``sys.path``.
 """
+import argparse
 import functools
 import json
 import os
@@ -29,6 +30,24 @@ MiB = 1024.0**2
 # every allocation of the measured call (a heap that earlier calls left with
 # free blocks would serve them without growing the RSS).
 MMAP_THRESHOLD = 128 * 1024
+
+
+# --------------------------------------------------------------------------
+# command line
+# --------------------------------------------------------------------------
+def add_run_options(parser: argparse.ArgumentParser, batch: int,
+                    batch_help: str) -> None:
+    """Add the options of a timed run on one device: ``--device`` (cpu or
+    cuda), ``--batch`` (default ``batch``), ``--repeats`` (3), ``--warmup``
+    (1) and ``--threads`` (``torch.set_num_threads``; default: torch's).
+    Returns nothing."""
+    parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
+    parser.add_argument('--batch', type=int, default=batch, help=batch_help)
+    parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--warmup', type=int, default=1)
+    parser.add_argument(
+        '--threads', type=int, default=None,
+        help='torch.set_num_threads (default: leave torch\'s default)')
 
 
 # --------------------------------------------------------------------------
@@ -233,10 +252,13 @@ def fmt_ratio(value: Optional[float]) -> str:
 # --------------------------------------------------------------------------
 # JSON
 # --------------------------------------------------------------------------
-def write_json(path: str, data: Any) -> None:
+def write_json(path: Optional[str], data: Any) -> None:
     """Write ``data`` as indented JSON to ``path`` atomically: into a
     temporary file beside it, then ``os.replace``; a failed write leaves
-    ``path`` as it was and no temporary file. Returns nothing."""
+    ``path`` as it was and no temporary file. With ``path`` None (a script's
+    ``--json OUT`` not given) nothing is written. Returns nothing."""
+    if path is None:
+        return
     temporary = f'{path}.{os.getpid()}.tmp'
     try:
         with open(temporary, 'w') as f:

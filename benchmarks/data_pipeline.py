@@ -155,6 +155,13 @@ def interleaved_rates(items: list, num_frames: int, rounds: int) -> dict:
     return {config: len(t) / sum(t) for config, t in times.items()}
 
 
+def lazy_over_eager(rates: dict) -> dict:
+    """Returns ``{source: lazy clips/s / eager clips/s}`` of
+    ``{(source, lazy): clips/s}``."""
+    return {source: ratio(rates[source, True], rates[source, False])
+            for source in ('video', 'rawframes')}
+
+
 def clips_per_second(dataset: Dataset, workers: int) -> float:
     loader = DataLoader(dataset, batch_size=None, num_workers=workers,
                         shuffle=False)
@@ -218,12 +225,9 @@ def main(argv: Optional[List[str]] = None) -> dict:
         results=[dict(source=source, mode='lazy' if lazy else 'eager',
                       clips_per_s=rate, ratio=ratio(rate, baseline))
                  for (source, lazy), rate in rates.items()],
-        lazy_over_eager={
-            source: ratio(rates[source, True], rates[source, False])
-            for source in ('video', 'rawframes')})
+        lazy_over_eager=lazy_over_eager(rates))
     report(result)
-    if args.json:
-        write_json(args.json, result)
+    write_json(args.json, result)
     return result
 
 

@@ -276,13 +276,13 @@ def main(argv: Optional[List[str]] = None) -> dict:
                       clips_per_s=base_rate),
         results=results,
         lazy_over_eager={
-            str(w): {source: ratio(rates[w, source, True],
-                                   rates[w, source, False])
-                     for source in ('video', 'rawframes')}
+            str(w): data_pipeline.lazy_over_eager(
+                {(source, lazy): rate
+                 for (workers, source, lazy), rate in rates.items()
+                 if workers == w})
             for w in args.workers})
     report(result)
-    if args.json:
-        write_json(args.json, result)
+    write_json(args.json, result)
     return result
 
 

@@ -214,8 +214,7 @@ def main(argv=None) -> int:
         print('\n'.join(table(
             f'training step, batch {args.batch} (vs fp32 NCDHW eager):',
             results['training'])))
-    if args.json:
-        write_json(args.json, results)
+    write_json(args.json, results)
     return 0
 
 

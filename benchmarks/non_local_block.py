@@ -66,9 +66,10 @@ import torch
 
 from mmvid.models.common.non_local import NonLocal3d, reassociate_is_cheaper
 
-from benchkit import (KernelRecorder, PeakMemory, fmt_mib, fmt_ms,
-                      fmt_ratio, interleaved_times, machine_description,
-                      medians, ratio, report_to_parent, run_worker, to_mib)
+from benchkit import (KernelRecorder, PeakMemory, add_run_options, fmt_mib,
+                      fmt_ms, fmt_ratio, interleaved_times,
+                      machine_description, medians, ratio, report_to_parent,
+                      run_worker, to_mib)
 
 SHAPES = {
     'layer2': (512, 4, 28, 28),
@@ -84,19 +85,13 @@ Figures = Dict[Tuple[str, str], Optional[float]]  # (phase, form) -> value
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
-    parser.add_argument('--batch', type=int, default=8,
-                        help='batch of the block input (default 8)')
-    parser.add_argument('--repeats', type=int, default=3)
-    parser.add_argument('--warmup', type=int, default=1)
+    add_run_options(parser, batch=8,
+                    batch_help='batch of the block input (default 8)')
     parser.add_argument(
         '--modes', nargs='+', default=list(MODES),
         choices=list(MODES) + ['concatenation'])
     parser.add_argument(
         '--shapes', nargs='+', default=list(SHAPES), choices=list(SHAPES))
-    parser.add_argument(
-        '--threads', type=int, default=None,
-        help='torch.set_num_threads (default: leave torch\'s default)')
     parser.add_argument(
         '--memory-worker', nargs=2, metavar=('SHAPE', 'MODE'),
         help=argparse.SUPPRESS)  # internal: one CPU memory case

@@ -72,9 +72,10 @@ from mmvid.structures import ActionDataSample
 from mmvid.utils import register_all_modules
 
 from benchkit import (MMAP_THRESHOLD, KernelRecorder, PeakMemory,
-                      describe_cpu, fmt_mib, fmt_ms, fmt_ratio,
-                      interleaved_times, machine_description, medians, ratio,
-                      report_to_parent, run_worker, to_mib, write_json)
+                      add_run_options, describe_cpu, fmt_mib, fmt_ms,
+                      fmt_ratio, interleaved_times, machine_description,
+                      medians, ratio, report_to_parent, run_worker, to_mib,
+                      write_json)
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG = os.path.join(
@@ -93,14 +94,7 @@ MIN_FLOOR = torch.finfo(torch.float32).eps
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
-    parser.add_argument('--batch', type=int, default=2,
-                        help='training batch (default 2)')
-    parser.add_argument('--repeats', type=int, default=3)
-    parser.add_argument('--warmup', type=int, default=1)
-    parser.add_argument(
-        '--threads', type=int, default=None,
-        help='torch.set_num_threads (default: leave torch\'s default)')
+    add_run_options(parser, batch=2, batch_help='training batch (default 2)')
     parser.add_argument('--config', default=CONFIG,
                         help='recognizer config; a relative path not found '
                         'from the current directory is taken from the '
@@ -549,8 +543,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         memory=args.memory)
     result = run_end_to_end(settings)
     print(format_end_to_end(result))
-    if args.json:
-        write_json(args.json, result)
+    write_json(args.json, result)
     if not result['agreement']['agree']:
         sys.exit('the two attention forms disagree beyond '
                  f'{TOLERANCE:.0e} (see above)')

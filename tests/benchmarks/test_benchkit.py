@@ -2,6 +2,7 @@
 of interleaved calls and their medians, peak memory on both sides of
 ``clear_refs``, the subprocess worker, ratios and formats, machine facts and
 the atomic JSON write."""
+import argparse
 import json
 import os
 import platform
@@ -126,6 +127,12 @@ def test_write_json_replaces_a_file_once_written(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == ['out.json']
 
 
+def test_write_json_without_a_path_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    benchkit.write_json(None, dict(a=1))
+    assert os.listdir(tmp_path) == []
+
+
 def test_a_failed_write_keeps_the_old_file(tmp_path):
     path = tmp_path / 'out.json'
     path.write_text('old')
@@ -216,6 +223,20 @@ def test_kernel_recorder_names_the_aten_ops():
     with recorder:
         x + 1
     assert recorder.ops == {'add'}
+
+
+def test_run_options():
+    parser = argparse.ArgumentParser()
+    benchkit.add_run_options(parser, batch=8, batch_help='block batch')
+    assert vars(parser.parse_args([])) == dict(
+        device='cpu', batch=8, repeats=3, warmup=1, threads=None)
+    assert vars(parser.parse_args([
+        '--device', 'cuda', '--batch', '2', '--repeats', '5', '--warmup',
+        '0', '--threads', '4'])) == dict(device='cuda', batch=2, repeats=5,
+                                         warmup=0, threads=4)
+    with pytest.raises(SystemExit):
+        parser.parse_args(['--device', 'mps'])
+    assert 'block batch' in parser.format_help()
 
 
 def test_machine_description(monkeypatch):
