@@ -1,7 +1,7 @@
-"""Benchmark the whole NL I3D R50 with NonLocal3d ``attention='matmul'``
-(baseline) against ``'sdpa'``: inference and one training step.
+"""Benchmark the whole NL I3D R50: ``attention='matmul'`` vs ``'sdpa'``.
 
-The NL embedded-gaussian I3D R50 (``--config``, default
+Inference and one training step, NonLocal3d's ``'matmul'`` form the
+baseline. The NL embedded-gaussian I3D R50 (``--config``, default
 ``i3d_nl_embedded_gaussian_r50_32x2x1_100e_kinetics400_rgb.py`` in
 ``configs/recognition/i3d/``: five ``NonLocal3d`` blocks, after
 ``layer2.{1,3}`` and ``layer3.{1,3,5}``), built by ``init_recognizer``
