@@ -10,19 +10,24 @@ rawframes (quality 95). Each configuration decodes and transforms every video
 are interleaved sample by sample, in a rotating order, so that drift in
 the machine's speed affects all of them alike; with ``--workers N`` each
 configuration runs through a torch DataLoader with N worker processes, one
-configuration after the other.
+configuration after the other. ``--json OUT`` also writes the figures.
+
+``data_throughput.py`` imports the data, pipelines and dataset from here.
 
 Example::
 
     python benchmarks/data_pipeline.py --videos 8 --rounds 2
 """
 import argparse
+import itertools
 import os
 import os.path as osp
 import tempfile
 import time
+from typing import Callable, List, Optional
 
 import cv2
+import decord
 import numpy as np
 import torch
 from mmcv.transforms import Compose
@@ -30,9 +35,23 @@ from torch.utils.data import DataLoader, Dataset
 
 from mmvid.utils import register_all_modules
 
+from benchkit import (fmt_ratio, interleaved_times, machine_description,
+                      ratio, write_json)
+
 register_all_modules()  # mmvid as the default scope: Compose finds its names
 
 WIDTH, HEIGHT = 340, 256
+CONFIGS = (('video', False), ('video', True), ('rawframes', False),
+           ('rawframes', True))  # (source, lazy)
+CLIP_SHAPE = (1, 3, 32, 224, 224)  # one clip of the 32x2x1 train pipeline
+
+
+def machine_with_libraries() -> dict:
+    """Returns benchkit's machine description (CPU) with the versions of
+    decord, OpenCV and NumPy and whether CUDA is available."""
+    return dict(machine_description(), decord=decord.__version__,
+                opencv=cv2.__version__, numpy=np.__version__,
+                cuda=torch.cuda.is_available())
 
 
 def write_data(root: str, num_videos: int, num_frames: int) -> list:
@@ -110,22 +129,37 @@ class PipelineDataset(Dataset):
         return self.pipeline(sample)['inputs']
 
 
-def interleaved_rates(items, configs, num_frames: int, rounds: int) -> dict:
+def pipeline_calls(items: list, num_frames: int) -> dict:
+    """Per configuration, a call that runs its pipeline on the next sample
+    (the videos in turn, seeded with the sample's index)."""
+
+    def call(config) -> Callable[[], None]:
+        pipeline = train_pipeline(*config)
+        indices = itertools.count()
+
+        def run():
+            index = next(indices)
+            sample = make_sample(items[index % len(items)], config[0],
+                                 num_frames, index)
+            assert pipeline(sample)['inputs'].shape == CLIP_SHAPE
+
+        return run
+
+    return {config: call(config) for config in CONFIGS}
+
+
+def interleaved_rates(items: list, num_frames: int, rounds: int) -> dict:
     """clips/s of each configuration, timed sample by sample in turn."""
-    pipelines = {c: train_pipeline(*c) for c in configs}
-    seconds = dict.fromkeys(configs, 0.0)
-    step = 0
-    for index in range(len(items) * rounds):
-        item = items[index % len(items)]
-        for config in configs[step % len(configs):] + configs[:step %
-                                                                 len(configs)]:
-            sample = make_sample(item, config[0], num_frames, index)
-            start = time.perf_counter()
-            clip = pipelines[config](sample)['inputs']
-            seconds[config] += time.perf_counter() - start
-            assert clip.shape == (1, 3, 32, 224, 224)
-        step += 1
-    return {c: len(items) * rounds / seconds[c] for c in configs}
+    times = interleaved_times(pipeline_calls(items, num_frames),
+                              len(items) * rounds, warmup=0)
+    return {config: len(t) / sum(t) for config, t in times.items()}
+
+
+def lazy_over_eager(rates: dict) -> dict:
+    """Returns ``{source: lazy clips/s / eager clips/s}`` of
+    ``{(source, lazy): clips/s}``."""
+    return {source: ratio(rates[source, True], rates[source, False])
+            for source in ('video', 'rawframes')}
 
 
 def clips_per_second(dataset: Dataset, workers: int) -> float:
@@ -134,49 +168,67 @@ def clips_per_second(dataset: Dataset, workers: int) -> float:
     start = time.perf_counter()
     count = 0
     for clip in loader:
-        assert clip.shape == (1, 3, 32, 224, 224)
+        assert clip.shape == CLIP_SHAPE
         count += 1
     return count / (time.perf_counter() - start)
 
 
-def main() -> None:
+def report(result: dict) -> None:
+    """Print the settings, the table and the lazy / eager ratios."""
+    m, s = result['machine'], result['settings']
+    print(f'I3D 32x2x1 train pipeline, {s["videos"]} videos x {s["frames"]} '
+          f'frames at {s["width"]}x{s["height"]} (mp4v / JPEG q95), '
+          f'{s["rounds"]} rounds, workers={s["workers"]}, torch '
+          f'{m["torch"]}, opencv {m["opencv"]}')
+    print(f'{"source":10s} {"mode":6s} {"clips/s":>8s} '
+          f'{"vs eager video":>15s}')
+    for row in result['results']:
+        print(f'{row["source"]:10s} {row["mode"]:6s} '
+              f'{row["clips_per_s"]:8.2f} {fmt_ratio(row["ratio"]):>15}')
+    for source, gain in result['lazy_over_eager'].items():
+        print(f'lazy / eager ({source}): {fmt_ratio(gain)}')
+
+
+def main(argv: Optional[List[str]] = None) -> dict:
+    """Run the benchmark, print it and return the figures (JSON-ready)."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--videos', type=int, default=8)
     parser.add_argument('--frames', type=int, default=150)
     parser.add_argument('--rounds', type=int, default=4,
                         help='passes over the videos per configuration')
     parser.add_argument('--workers', type=int, default=0)
-    args = parser.parse_args()
+    parser.add_argument('--json', metavar='OUT',
+                        help='also write the figures to this JSON file')
+    args = parser.parse_args(argv)
     cv2.setNumThreads(1)
     torch.set_num_threads(1)
     with tempfile.TemporaryDirectory() as root:
         items = write_data(root, args.videos, args.frames)
-        configs = [('video', False), ('video', True), ('rawframes', False),
-                   ('rawframes', True)]
         # warm up file caches and imports once per source
-        for source, lazy in configs[::2]:
+        for source, lazy in CONFIGS[::2]:
             clips_per_second(
                 PipelineDataset(items[:1], source, lazy, args.frames, 1), 0)
         if args.workers == 0:
-            rates = interleaved_rates(items, configs, args.frames,
-                                      args.rounds)
+            rates = interleaved_rates(items, args.frames, args.rounds)
         else:
             rates = {(source, lazy): clips_per_second(
                 PipelineDataset(items, source, lazy, args.frames,
                                 args.rounds), args.workers)
-                     for source, lazy in configs}
+                     for source, lazy in CONFIGS}
     baseline = rates['video', False]
-    print(f'I3D 32x2x1 train pipeline, {args.videos} videos x {args.frames} '
-          f'frames at {WIDTH}x{HEIGHT} (mp4v / JPEG q95), {args.rounds} '
-          f'rounds, workers={args.workers}, torch {torch.__version__}, '
-          f'opencv {cv2.__version__}')
-    print(f'{"source":10s} {"mode":6s} {"clips/s":>8s} {"vs eager video":>15s}')
-    for (source, lazy), rate in rates.items():
-        print(f'{source:10s} {"lazy" if lazy else "eager":6s} {rate:8.2f} '
-              f'{rate / baseline:14.2f}x')
-    for source in ('video', 'rawframes'):
-        print(f'lazy / eager ({source}): '
-              f'{rates[source, True] / rates[source, False]:.2f}x')
+    result = dict(
+        machine=machine_with_libraries(),
+        settings=dict(videos=args.videos, frames=args.frames, width=WIDTH,
+                      height=HEIGHT, rounds=args.rounds,
+                      workers=args.workers),
+        baseline=dict(source='video', mode='eager', clips_per_s=baseline),
+        results=[dict(source=source, mode='lazy' if lazy else 'eager',
+                      clips_per_s=rate, ratio=ratio(rate, baseline))
+                 for (source, lazy), rate in rates.items()],
+        lazy_over_eager=lazy_over_eager(rates))
+    report(result)
+    write_json(args.json, result)
+    return result
 
 
 if __name__ == '__main__':

@@ -31,14 +31,12 @@ Example::
 """
 import argparse
 import contextlib
+import functools
 import gc
-import json
 import os
 import os.path as osp
-import platform
 import sys
 import tempfile
-import time
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
@@ -47,20 +45,18 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-import data_pipeline  # noqa: E402  (writer, pipelines and dataset)
+from mmvid.registry import FUNCTIONS
 
-from mmvid.registry import FUNCTIONS  # noqa: E402
-from mmvid.analysis.machine import cpu_model, usable_cores  # noqa: E402
+import data_pipeline  # writer, pipelines and dataset
+from benchkit import (describe_cpu, fmt_ratio, interleaved_times, ratio,
+                      write_json)
+from data_pipeline import CLIP_SHAPE, CONFIGS
 
 # the loader configs' worker_init_fn, looked up by the name they use
 limit_worker_threads = FUNCTIONS.get('mmvid.limit_worker_threads')
 
-CONFIGS = (('video', False), ('video', True), ('rawframes', False),
-           ('rawframes', True))
 CODECS = dict(h264=('avc1', 'H.264 (avc1)'),
               mpeg4=('mp4v', 'MPEG-4 Part 2 (mp4v)'))
-CLIP_SHAPE = (1, 3, 32, 224, 224)  # one clip of the 32x2x1 train pipeline
 
 Key = Tuple[int, str, bool]  # (workers, source, lazy)
 
@@ -127,14 +123,6 @@ def write_data(root: str, num_videos: int, num_frames: int,
     return items, codec
 
 
-def machine_description() -> dict:
-    return dict(cpu=cpu_model(), logical_cores=os.cpu_count(),
-                usable_cores=usable_cores(),
-                python=platform.python_version(), torch=torch.__version__,
-                decord=decord.__version__, opencv=cv2.__version__,
-                numpy=np.__version__, cuda=torch.cuda.is_available())
-
-
 def make_loader(items: list, source: str, lazy: bool, num_frames: int,
                 workers: int, batch_size: int) -> DataLoader:
     """A loader set up like the configs' train loader (one epoch: every
@@ -151,38 +139,29 @@ def make_loader(items: list, source: str, lazy: bool, num_frames: int,
         worker_init_fn=limit_worker_threads if workers > 0 else None)
 
 
-def run_epoch(loader: DataLoader) -> Tuple[int, float]:
-    """(clips, seconds) of one pass over the loader."""
+def run_epoch(loader: DataLoader) -> None:
+    """One pass over the loader: every video once, as one clip."""
     clips = 0
-    start = time.perf_counter()
     for batch in loader:
         assert tuple(batch.shape[1:]) == CLIP_SHAPE, batch.shape
         clips += batch.shape[0]
-    return clips, time.perf_counter() - start
+    assert clips == len(loader.dataset), (clips, len(loader.dataset))
 
 
 def measure(items: list, num_frames: int, workers: Sequence[int],
             rounds: int, batch_size: int) -> Dict[Key, Tuple[int, float]]:
     """(clips, seconds) of every configuration, timed epoch by epoch in a
     rotating order after one untimed epoch each."""
-    loaders = {(w, source, lazy): make_loader(items, source, lazy,
-                                              num_frames, w, batch_size)
-               for w in workers for source, lazy in CONFIGS}
-    keys = list(loaders)
+    epochs = {(w, source, lazy): functools.partial(
+        run_epoch, make_loader(items, source, lazy, num_frames, w,
+                               batch_size))
+              for w in workers for source, lazy in CONFIGS}
     try:
-        for key in keys:
-            run_epoch(loaders[key])
-        totals = {key: (0, 0.0) for key in keys}
-        for r in range(rounds):
-            shift = r % len(keys)
-            for key in keys[shift:] + keys[:shift]:
-                clips, seconds = run_epoch(loaders[key])
-                totals[key] = (totals[key][0] + clips,
-                               totals[key][1] + seconds)
+        times = interleaved_times(epochs, rounds, warmup=1)
     finally:
-        loaders.clear()  # ends the persistent workers
+        epochs.clear()  # ends the persistent workers
         gc.collect()
-    return totals
+    return {key: (len(items) * len(t), sum(t)) for key, t in times.items()}
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -224,8 +203,7 @@ def report(result: dict) -> None:
           f'mmvid.limit_worker_threads (1 OpenCV + 1 torch thread per '
           f'worker, main process too), decord 1 thread per reader, '
           f'pin_memory={s["pin_memory"]}')
-    print(f'machine: {m["cpu"]}, {m["logical_cores"]} logical cores '
-          f'({m["usable_cores"]} usable), python {m["python"]}, torch '
+    print(f'machine: {describe_cpu(m)}, python {m["python"]}, torch '
           f'{m["torch"]}, decord {m["decord"]}, opencv {m["opencv"]}, '
           f'numpy {m["numpy"]}, cuda={m["cuda"]}; load average '
           f'{result["load_average"]["start"]:.2f} at start, '
@@ -238,7 +216,7 @@ def report(result: dict) -> None:
           f'{"vs baseline":>12s}')
     for row in result['results']:
         print(f'{row["workers"]:7d}  {row["source"]:10s} {row["mode"]:6s} '
-              f'{row["clips_per_s"]:8.2f} {row["ratio"]:11.2f}x')
+              f'{row["clips_per_s"]:8.2f} {fmt_ratio(row["ratio"]):>12}')
     print()
     print('ratios vs baseline')
     columns = [f'{source} {"lazy" if lazy else "eager"}'
@@ -251,9 +229,9 @@ def report(result: dict) -> None:
         ratios = [by_key[w, source, 'lazy' if lazy else 'eager']['ratio']
                   for source, lazy in CONFIGS]
         lazy_gain = result['lazy_over_eager'][str(w)]
-        print(f'{w:7d}  ' + '  '.join(f'{r:14.2f}x' for r in ratios) +
-              f'  {lazy_gain["video"]:15.2f}x  '
-              f'{lazy_gain["rawframes"]:13.2f}x')
+        print(f'{w:7d}  ' + '  '.join(f'{fmt_ratio(r):>15}' for r in ratios)
+              + f'  {fmt_ratio(lazy_gain["video"]):>16}  '
+              f'{fmt_ratio(lazy_gain["rawframes"]):>14}')
 
 
 def main(argv: Optional[List[str]] = None) -> dict:
@@ -282,10 +260,10 @@ def main(argv: Optional[List[str]] = None) -> dict:
         results.append(
             dict(workers=w, source=source, mode='lazy' if lazy else 'eager',
                  clips=clips, seconds=seconds, clips_per_s=rate,
-                 ratio=rate / base_rate))
+                 ratio=ratio(rate, base_rate)))
     rates = {key: clips / seconds for key, (clips, seconds) in totals.items()}
     result = dict(
-        machine=machine_description(),
+        machine=data_pipeline.machine_with_libraries(),
         settings=dict(videos=args.videos, frames=args.frames,
                       width=data_pipeline.WIDTH, height=data_pipeline.HEIGHT,
                       codec=CODECS[codec][1], rounds=args.rounds,
@@ -298,13 +276,13 @@ def main(argv: Optional[List[str]] = None) -> dict:
                       clips_per_s=base_rate),
         results=results,
         lazy_over_eager={
-            str(w): {source: rates[w, source, True] / rates[w, source, False]
-                     for source in ('video', 'rawframes')}
+            str(w): data_pipeline.lazy_over_eager(
+                {(source, lazy): rate
+                 for (workers, source, lazy), rate in rates.items()
+                 if workers == w})
             for w in args.workers})
     report(result)
-    if args.json:
-        with open(args.json, 'w') as f:
-            json.dump(result, f, indent=2)
+    write_json(args.json, result)
     return result
 
 

@@ -1,22 +1,12 @@
 """``benchmarks/data_throughput.py`` on tiny data: its table and JSON."""
-import importlib.util
 import json
-import os.path as osp
 
 import pytest
 
-SCRIPT = osp.join(osp.dirname(__file__), '..', '..', 'benchmarks',
-                  'data_throughput.py')
+import data_throughput
+
 CONFIGS = [('video', 'eager'), ('video', 'lazy'), ('rawframes', 'eager'),
            ('rawframes', 'lazy')]
-
-
-@pytest.fixture(scope='module')
-def data_throughput():
-    spec = importlib.util.spec_from_file_location('data_throughput', SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def table_rows(out: str) -> list:
@@ -33,7 +23,7 @@ def table_rows(out: str) -> list:
     return rows
 
 
-def test_table_and_json(data_throughput, tmp_path, capsys):
+def test_table_and_json(tmp_path, capsys):
     out_json = tmp_path / 'figures.json'
     result = data_throughput.main([
         '--videos', '2', '--frames', '12', '--rounds', '1', '--workers', '0',
@@ -75,6 +65,6 @@ def test_table_and_json(data_throughput, tmp_path, capsys):
     assert set(saved['lazy_over_eager']) == {'0', '1'}
 
 
-def test_rejects_repeated_worker_counts(data_throughput):
+def test_rejects_repeated_worker_counts():
     with pytest.raises(SystemExit):
         data_throughput.parse_args(['--workers', '1', '1'])

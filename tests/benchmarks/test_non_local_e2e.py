@@ -1,18 +1,15 @@
-"""``benchmarks/non_local_attention.py --end-to-end`` on a reduced NL R50:
-the result's structure, the two attention forms' agreement, and ratios that
-are the ones of the printed times."""
-import importlib.util
+"""``benchmarks/non_local_e2e.py`` on a reduced NL R50: the result's
+structure, the two attention forms' agreement, and ratios that are the ones
+of the printed times."""
 import json
 import os
-import os.path as osp
 import statistics
-import sys
 
 import pytest
 import torch
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-SCRIPT = osp.join(REPO, 'benchmarks', 'non_local_attention.py')
+import benchkit
+import non_local_e2e as bench
 
 # The NL embedded-gaussian R50 config shrunk: 1-2-2-1 blocks of 8 stem
 # channels, non-local blocks after layer2.1 and layer3.1, 5 classes.
@@ -28,16 +25,7 @@ FORMS = ('matmul', 'sdpa')
 PHASES = ('inference', 'train')
 
 
-@pytest.fixture(scope='module')
-def bench():
-    spec = importlib.util.spec_from_file_location('non_local_attention',
-                                                  SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def tiny_settings(bench, **kwargs):
+def tiny_settings(**kwargs):
     values = dict(cfg_options=TINY_OPTIONS, frames=8, size=64, batch=2,
                   warmup=1, repeats=3, memory='inprocess')
     values.update(kwargs)
@@ -45,8 +33,8 @@ def tiny_settings(bench, **kwargs):
 
 
 @pytest.fixture(scope='module')
-def result(bench):
-    return bench.run_end_to_end(tiny_settings(bench), log=lambda msg: None)
+def result():
+    return bench.run_end_to_end(tiny_settings(), log=lambda msg: None)
 
 
 def test_result_structure(result):
@@ -104,14 +92,14 @@ def test_the_two_forms_agree_and_run_different_kernels(result):
 
 
 @pytest.mark.parametrize('nudge', ['absorbed', 'moves-the-outputs'])
-def test_the_floor_is_never_zero(bench, monkeypatch, nudge):
+def test_the_floor_is_never_zero(monkeypatch, nudge):
     """Both cases forced on any CPU: a nudge the kernels absorb (none at
     all) gives float32's epsilon as the floor; one that moves the outputs
     (1% of each value, more than any kernel absorbs) the measured change."""
     nudged = {'absorbed': lambda x, seed=0: x,
               'moves-the-outputs': lambda x, seed=0: x * 1.01}[nudge]
     monkeypatch.setattr(bench, 'one_ulp_away', nudged)
-    model, blocks, _, _, batches = bench.build_e2e(tiny_settings(bench))
+    model, blocks, _, _, batches = bench.build_e2e(tiny_settings())
     agreement = bench.e2e_agreement(model, blocks, batches)
     eps = torch.finfo(torch.float32).eps
     for name, measured in agreement['measured_floor'].items():
@@ -124,7 +112,7 @@ def test_the_floor_is_never_zero(bench, monkeypatch, nudge):
             assert agreement['limits'][name] == max(1e-4, 3 * measured)
 
 
-def test_ratios_are_those_of_the_printed_figures(bench, result):
+def test_ratios_are_those_of_the_printed_figures(result):
     text = bench.format_end_to_end(result)
     assert f'torch {torch.__version__}' in text
     assert result['machine']['cpu'] in text
@@ -137,7 +125,7 @@ def test_ratios_are_those_of_the_printed_figures(bench, result):
         assert r['ratio'] == pytest.approx(
             r['ms']['matmul'] / r['ms']['sdpa'], rel=1e-12)
         mm, ms = (r['memory_mib'][f] for f in FORMS)
-        assert r['memory_ratio'] == bench.ratio(mm, ms)
+        assert r['memory_ratio'] == benchkit.ratio(mm, ms)
         _, p_matmul, p_sdpa, p_ratio, p_mm, p_ms, p_mratio = rows[phase]
         assert p_matmul == f'{r["ms"]["matmul"]:.1f}'
         assert p_sdpa == f'{r["ms"]["sdpa"]:.1f}'
@@ -150,16 +138,9 @@ def test_ratios_are_those_of_the_printed_figures(bench, result):
                             f'{r["memory_ratio"]:.2f}x')
 
 
-def test_ratio_helper(bench):
-    assert bench.ratio(3.0, 2.0) == 1.5
-    assert bench.ratio(None, 2.0) is None
-    assert bench.ratio(3.0, 0) is None
-
-
-def test_cpu_memory_worker_in_a_fresh_process(bench):
-    peak = bench.e2e_memory_in_subprocess(tiny_settings(bench), 'train',
-                                          'sdpa')
-    # this machine's branch; both are forced in the test below
+def test_cpu_memory_worker_in_a_fresh_process():
+    peak = bench.e2e_memory_in_subprocess(tiny_settings(), 'train', 'sdpa')
+    # this machine's branch; both are forced in test_benchkit.py
     if not os.access('/proc/self/clear_refs', os.W_OK):
         assert peak is None  # the peak RSS cannot be reset: n/a
         return
@@ -167,42 +148,14 @@ def test_cpu_memory_worker_in_a_fresh_process(bench):
     assert isinstance(peak, int) and peak > 0
 
 
-@pytest.mark.parametrize('clear_refs', ['writable', 'not-writable'])
-def test_peak_memory_with_and_without_clear_refs(bench, monkeypatch,
-                                                 clear_refs):
-    """CPU peak memory = VmHWM after the reset minus VmRSS before the call;
-    n/a (None) where the high-water mark cannot be reset."""
-    resets = []
-
-    def reset():
-        if clear_refs == 'not-writable':
-            raise PermissionError('/proc/self/clear_refs')
-        resets.append(1)
-
-    status = {'VmRSS': 100 * 2**20, 'VmHWM': 350 * 2**20}
-    monkeypatch.setattr(bench.PeakMemory, '_reset_hwm', staticmethod(reset))
-    monkeypatch.setattr(bench.PeakMemory, '_status',
-                        staticmethod(lambda key: status[key]))
-    memory = bench.PeakMemory(torch.device('cpu'))
-    assert memory.available == (clear_refs == 'writable')
-    out, peak = memory.measure(lambda: 'result')
-    assert out == 'result'
-    if clear_refs == 'writable':
-        assert peak == 250 * 2**20 and len(resets) == 2  # init + measure
-    else:
-        assert peak is None and not resets
-
-
-def test_command_line_writes_json(bench, tmp_path, monkeypatch, capsys):
+def test_command_line_writes_json(tmp_path, capsys):
     out = tmp_path / 'e2e.json'
     options = [f'{k}={v}'.replace(' ', '') for k, v in TINY_OPTIONS.items()]
-    monkeypatch.setattr(sys, 'argv', [
-        SCRIPT, '--end-to-end', '--frames', '8', '--size', '64',
-        '--repeats', '1', '--warmup', '0', '--memory', 'none', '--json',
-        str(out), '--cfg-options', *options
-    ])
     threads = torch.get_num_threads()
-    bench.main()
+    bench.main([
+        '--frames', '8', '--size', '64', '--repeats', '1', '--warmup', '0',
+        '--memory', 'none', '--json', str(out), '--cfg-options', *options
+    ])
     assert torch.get_num_threads() == threads
     printed = capsys.readouterr().out
     data = json.loads(out.read_text())

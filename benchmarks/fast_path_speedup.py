@@ -23,27 +23,26 @@ variant's logits are compared with the baseline's (cosine, top-1).
 
 Example::
 
-    python benchmarks/fast_path.py                   # I3D R50, 32x224
-    python benchmarks/fast_path.py --frames 8 --size 112 --repeats 3
+    python benchmarks/fast_path_speedup.py           # I3D R50, 32x224
+    python benchmarks/fast_path_speedup.py --frames 8 --size 112 --repeats 3
 """
 import argparse
 import copy
-import json
-import platform
-import statistics
 import sys
-import time
-from typing import Callable, Dict, List
+from typing import List
 
 import torch
 import torch.nn.functional as F
 
+from mmvid.analysis.machine import cpu_name
 from mmvid.apis import load_config, turn_off_pretrained
+from mmvid.apis.fast_path import (FastPath, apply_fast_path, autocast,
+                                  native_bf16)
 from mmvid.registry import MODELS
 from mmvid.utils import register_all_modules
-from mmvid.analysis.machine import cpu_name
-from mmvid.apis.fast_path import (FastPath, apply_fast_path, autocast,
-                                   native_bf16)
+
+from benchkit import (fmt_ms, fmt_ratio, interleaved_times,
+                      machine_description, medians, ratio, write_json)
 
 CONFIG = 'configs/recognition/i3d/i3d_r50_32x2x1_100e_kinetics400_rgb.py'
 
@@ -71,29 +70,6 @@ def randomize_bn_(model: torch.nn.Module) -> None:
                 m.running_mean.copy_(torch.randn(n, generator=gen) * 0.1)
                 m.running_var.copy_(torch.rand(n, generator=gen) + 0.5)
                 m.weight.copy_(torch.rand(n, generator=gen) + 0.5)
-
-
-def timed(fn: Callable[[], None], device: torch.device) -> float:
-    if device.type == 'cuda':
-        torch.cuda.synchronize(device)
-    start = time.perf_counter()
-    fn()
-    if device.type == 'cuda':
-        torch.cuda.synchronize(device)
-    return time.perf_counter() - start
-
-
-def interleave(calls: Dict[str, Callable[[], None]], repeats: int,
-               device: torch.device) -> Dict[str, float]:
-    """Median seconds per call, one warm-up call each, rotating order."""
-    names = list(calls)
-    for name in names:
-        calls[name]()
-    times: Dict[str, List[float]] = {name: [] for name in names}
-    for r in range(repeats):
-        for name in names[r % len(names):] + names[:r % len(names)]:
-            times[name].append(timed(calls[name], device))
-    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def agreement(logits: torch.Tensor, ref: torch.Tensor) -> dict:
@@ -135,12 +111,12 @@ def inference(args, device: torch.device, bf16: bool) -> dict:
             return model.cls_head(model.backbone(inputs))
 
     outputs = {name: forward(*v) for name, v in variants.items()}
-    seconds = interleave(
+    seconds = medians(interleaved_times(
         {name: (lambda v=v: forward(*v)) for name, v in variants.items()},
-        args.repeats, device)
+        args.repeats, device=device))
     ref = outputs['fp32 NCDHW'].float()
     return {name: dict(seconds=seconds[name],
-                       speedup=seconds['fp32 NCDHW'] / seconds[name],
+                       speedup=ratio(seconds['fp32 NCDHW'], seconds[name]),
                        **agreement(outputs[name], ref))
             for name in variants}
 
@@ -172,17 +148,18 @@ def training(args, device: torch.device, bf16: bool) -> dict:
             optim.step()
 
         steps[name] = step
-    seconds = interleave(steps, max(1, args.repeats // 2), device)
+    seconds = medians(interleaved_times(steps, max(1, args.repeats // 2),
+                                        device=device))
     return {name: dict(seconds=seconds[name],
-                       speedup=seconds['fp32 NCDHW'] / seconds[name])
+                       speedup=ratio(seconds['fp32 NCDHW'], seconds[name]))
             for name in variants}
 
 
 def table(title: str, rows: dict) -> List[str]:
     lines = [title]
     for name, row in rows.items():
-        line = (f'  {name:<26} {row["seconds"] * 1e3:9.1f} ms   '
-                f'{row["speedup"]:5.2f}x')
+        line = (f'  {name:<26} {fmt_ms(row["seconds"] * 1e3):>9} ms   '
+                f'{fmt_ratio(row["speedup"]):>6}')
         if 'cosine' in row:
             line += (f'   logit cosine {row["cosine"]:.6f}, top-1 '
                      f'{"same" if row["top1_agree"] else "DIFFERS"}')
@@ -214,11 +191,12 @@ def main(argv=None) -> int:
     device = torch.device(args.device)
     native = native_bf16(device)
     bf16 = native or args.slow_bf16
-    name = torch.cuda.get_device_name(device) if device.type == 'cuda' \
-        else f'{cpu_name()}, {torch.get_num_threads()} threads'
+    machine = machine_description(device)
+    name = machine['gpu'] or \
+        f'{cpu_name()}, {machine["torch_threads"]} threads'
     print(f'device: {device} ({name}); native bf16: '
-          f'{"yes" if native else "no"}; torch {torch.__version__}, '
-          f'python {platform.python_version()}')
+          f'{"yes" if native else "no"}; torch {machine["torch"]}, '
+          f'python {machine["python"]}')
     print(f'model: {args.config} (random weights); input '
           f'1x3x{args.frames}x{args.size}x{args.size}; median of '
           f'{args.repeats} after 1 warm-up')
@@ -226,7 +204,7 @@ def main(argv=None) -> int:
         print('bf16 rows left out: no native bf16 here (--slow-bf16 to time '
               'them anyway)')
     results = dict(device=str(device), device_name=name, native_bf16=native,
-                   torch=torch.__version__,
+                   torch=machine['torch'], machine=machine,
                    input=[args.frames, args.size, args.size])
     results['inference'] = inference(args, device, bf16)
     print('\n'.join(table('inference, one view (vs fp32 NCDHW eager):',
@@ -236,9 +214,7 @@ def main(argv=None) -> int:
         print('\n'.join(table(
             f'training step, batch {args.batch} (vs fp32 NCDHW eager):',
             results['training'])))
-    if args.json:
-        with open(args.json, 'w') as f:
-            json.dump(results, f, indent=2)
+    write_json(args.json, results)
     return 0
 
 

@@ -1,24 +1,15 @@
-"""``benchmarks/fast_path.py`` on a tiny input: its rows, ratios and JSON."""
-import importlib.util
+"""``benchmarks/fast_path_speedup.py`` on a tiny input: its rows, ratios
+and JSON."""
 import json
-import os.path as osp
 
 import pytest
 
-SCRIPT = osp.join(osp.dirname(__file__), '..', '..', 'benchmarks',
-                  'fast_path.py')
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location('fast_path_script', SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+import fast_path_speedup
 
 
 def test_fast_path_script_reports_ratios_against_ncdhw(tmp_path, capsys):
     out = tmp_path / 'fast.json'
-    assert load_script().main([
+    assert fast_path_speedup.main([
         '--frames', '8', '--size', '32', '--repeats', '1', '--batch', '2',
         '--slow-bf16', '--json', str(out)]) == 0
     printed = capsys.readouterr().out
@@ -45,11 +36,12 @@ def test_fast_path_script_reports_ratios_against_ncdhw(tmp_path, capsys):
 def test_bf16_rows_follow_the_cpu(native, tmp_path, monkeypatch, capsys):
     """Without --slow-bf16 the bf16 rows are timed only where bf16 is
     native; both kinds of CPU forced."""
-    script = load_script()
-    monkeypatch.setattr(script, 'native_bf16', lambda device: native)
+    monkeypatch.setattr(fast_path_speedup, 'native_bf16',
+                        lambda device: native)
     out = tmp_path / 'fast.json'
-    assert script.main(['--frames', '8', '--size', '32', '--repeats', '1',
-                        '--skip-training', '--json', str(out)]) == 0
+    assert fast_path_speedup.main([
+        '--frames', '8', '--size', '32', '--repeats', '1', '--skip-training',
+        '--json', str(out)]) == 0
     printed = capsys.readouterr().out
     result = json.loads(out.read_text())
     assert result['native_bf16'] is native
