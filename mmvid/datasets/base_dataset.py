@@ -29,8 +29,13 @@ Bad samples
       counts them, whatever the number of workers. (A pipeline that does not
       pack a ``data_samples`` element records nothing; its skips are only
       logged and counted in ``num_skipped`` of the process that loaded
-      them.) In val/test, a skipped sample is replaced by its neighbour,
-      which is then evaluated twice.
+      them.)
+    - In val/test (``test_mode``) the default is ``'skip'``: a bad video
+      must not end a training run at its first validation. The neighbour
+      that stands in for a skipped sample carries the skipped sample's
+      index, file and label, marked ``stand_in_for`` in its metainfo, so
+      that the metrics leave it out (and say ``N of M`` videos) and
+      ``DumpScores`` writes a NaN row for it: never another video's scores.
 """
 import logging
 import operator
@@ -87,7 +92,8 @@ class BaseActionDataset(BaseDataset):
         modality: ``'RGB'`` or ``'Flow'``, put into every sample.
         label_file: A label map (one class name per line); its names become
             ``metainfo['classes']``.
-        on_error: ``'raise'`` or ``'skip'`` on a ``BadSampleError`` (see the
+        on_error: ``'raise'`` or ``'skip'`` on a ``BadSampleError`` (default:
+            ``'skip'`` in test mode, else ``'raise'``; see the
             module docstring).
         max_skip_retries: With ``'skip'``, how many following samples to try
             before giving up with a ``RuntimeError``.
@@ -115,7 +121,7 @@ class BaseActionDataset(BaseDataset):
                  start_index: int = 0,
                  modality: str = 'RGB',
                  label_file: Optional[str] = None,
-                 on_error: str = 'raise',
+                 on_error: Optional[str] = None,
                  max_skip_retries: int = 10,
                  seed: Optional[int] = None,
                  data_root: str = '',
@@ -129,6 +135,8 @@ class BaseActionDataset(BaseDataset):
             raise ValueError(
                 f'{name}: data_prefix must be dict({self.PREFIX_KEY}=folder), '
                 f'got {data_prefix!r}')
+        if on_error is None:
+            on_error = 'skip' if test_mode else 'raise'
         if on_error not in ON_ERROR:
             raise ValueError(f'{name}: on_error must be one of {ON_ERROR}, '
                              f'got {on_error!r}')
@@ -286,13 +294,31 @@ class BaseActionDataset(BaseDataset):
                 print_log(f'skipping bad sample {current} ({path}): {err}',
                           logger='current', level=logging.WARNING)
                 continue
-            return self._record_skips(data, skipped)
+            data = self._record_skips(data, skipped)
+            if self.test_mode and skipped and skipped[0][0] == idx:
+                data = self._stand_in(data, idx, skipped[0])
+            return data
         first, last = skipped[0][0], skipped[-1][0]
         raise RuntimeError(
             f'{len(skipped)} consecutive samples failed to load (indices '
             f'{first} to {last}, max_skip_retries={self.max_skip_retries}); '
             f'last error: {skipped[-1][2]}. Check the data, e.g. that '
             'data_prefix points at the right folder') from last_error
+
+    def _stand_in(self, data, idx: int, skip: SkipRecord):
+        """Mark ``data`` (a neighbour's) as standing in for sample ``idx``,
+        which could not be read: its index, file, reason and label."""
+        data_sample = data.get('data_samples') if isinstance(data,
+                                                              dict) else None
+        if not hasattr(data_sample, 'set_metainfo'):
+            return data
+        data_sample.set_metainfo(dict(
+            sample_idx=idx, stand_in_for=dict(index=idx, file=skip[1],
+                                              reason=skip[2])))
+        label = self.get_data_info(idx)['label']
+        if 'gt_label' in data_sample and hasattr(data_sample, 'set_gt_label'):
+            data_sample.set_gt_label(label)
+        return data
 
     @staticmethod
     def _record_skips(data, skipped: List[SkipRecord]):

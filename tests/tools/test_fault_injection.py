@@ -3,10 +3,12 @@ path that loads checkpoints, with torch's weights-only default switched off
 by the environment (``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1``): each path
 refuses it with one line naming the file and the offending global, and the
 command never runs."""
+import json
 import os
 import os.path as osp
 import sys
 
+import numpy as np
 import pytest
 import torch
 from mmengine.runner.checkpoint import CheckpointLoader
@@ -314,3 +316,50 @@ def test_config_syntax_error_names_the_file_and_line(tmp_path):
                        match=f"^config {base} line 1: '\\(' was never "
                        'closed$'):
         load_config(str(top))
+
+
+# -- a bad validation / test video ----------------------------------------
+
+
+@pytest.fixture
+def val_with_a_bad_video(data, tmp_path):
+    """The 3-video val list with an empty .mp4 inserted as video 2."""
+    bad = tmp_path / 'empty.mp4'
+    bad.write_bytes(b'')
+    lines = open(data['val_small']).read().splitlines()
+    ann = tmp_path / 'val_bad.txt'
+    ann.write_text('\n'.join(lines[:2] + [f'{bad} 0'] + lines[2:]) + '\n')
+    return str(ann), str(bad)
+
+
+def test_bad_videos_in_validation_and_test_are_left_out_and_counted(
+        data, tmp_path, val_with_a_bad_video):
+    """Training survives a bad val video (it ended at the first validation,
+    before any checkpoint); the metrics are computed over the rest and say
+    so; --out gets a NaN row for it, never a neighbour's scores."""
+    ann, bad = val_with_a_bad_video
+    work = tmp_path / 'work'
+    env = script_env(PYTHONPATH=osp.dirname(TOOLS))
+    options = [f'val_dataloader.dataset.ann_file={ann}',
+               f'test_dataloader.dataset.ann_file={ann}']
+    done = run([sys.executable] + train_command(data, work, 1, '--validate')
+               + options, env, tmp_path)
+    assert done.returncode == 0, done.stdout[-4000:]
+    assert f'AccMetric: computed over 3 of 4 videos; 1 could not be read: ' \
+        f'2 {bad} (' in done.stdout
+    assert (work / 'epoch_1.pth').is_file()
+
+    out = tmp_path / 'scores.json'
+    done = run([sys.executable, osp.join(TOOLS, 'test.py'), CONFIG,
+                work / 'epoch_1.pth', '--eval', 'top_k_accuracy', '--out',
+                out, '--work-dir', tmp_path / 'test', '--cfg-options',
+                *data['options'], *options], env, tmp_path)
+    assert done.returncode == 0, done.stdout[-4000:]
+    scores = np.array(json.loads(out.read_text()))
+    assert scores.shape == (4, 8)
+    assert np.isnan(scores[2]).all()
+    assert np.isfinite(np.delete(scores, 2, axis=0)).all()
+    assert f'NaN rows for the 1 videos that could not be read: 2 {bad}' in \
+        done.stdout
+    assert 'computed over 3 of 4 videos' in done.stdout
+    assert 'top1_acc: ' in done.stdout

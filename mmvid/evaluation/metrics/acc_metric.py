@@ -1,8 +1,10 @@
 """``AccMetric``: accuracy metrics over a dataset, for mmengine's evaluator."""
+import logging
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 from mmengine.evaluator import BaseMetric
+from mmengine.logging import print_log
 
 from mmvid.registry import METRICS
 
@@ -47,8 +49,12 @@ class AccMetric(BaseMetric):
         self.topk = tuple(topk)
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
-        """Keep each video's ``pred_score`` ``[K]`` and ``gt_label``."""
+        """Keep each video's ``pred_score`` ``[K]`` and ``gt_label``; a
+        video that could not be read (``stand_in_for``) is only counted."""
         for sample in data_samples:
+            if sample.get('stand_in_for'):
+                self.results.append(dict(skipped=sample['stand_in_for']))
+                continue
             score = sample['pred_score']
             if score.dim() != 1:
                 raise ValueError(
@@ -60,6 +66,18 @@ class AccMetric(BaseMetric):
                      label=sample['gt_label'].cpu().numpy()))
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        skipped = [r['skipped'] for r in results if 'skipped' in r]
+        results = [r for r in results if 'skipped' not in r]
+        if skipped:
+            print_log(
+                f'{type(self).__name__}: computed over {len(results)} of '
+                f'{len(results) + len(skipped)} videos; {len(skipped)} could '
+                'not be read: ' + '; '.join(
+                    f'{s["index"]} {s["file"]} ({s["reason"]})'
+                    for s in skipped), logger='current',
+                level=logging.WARNING)
+        if not results:
+            raise RuntimeError('AccMetric: no video of the set could be read')
         scores = np.stack([r['score'] for r in results])
         labels = [r['label'] for r in results]
         metrics = {}
