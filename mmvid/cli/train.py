@@ -71,10 +71,10 @@ def merge_train_args(cfg, args: argparse.Namespace) -> None:
     """Apply the training flags to the config.
 
     ``--resume`` without a path resumes the newest complete checkpoint of
-    the work dir (passing over, with a warning, one a crash cut short) and
-    fails if there is none. A worker that torchrun restarted (elastic
-    ``--max-restarts``) resumes the same way, or starts from the beginning
-    when no checkpoint was written yet.
+    the work dir (passing over, with a warning, one a crash cut short);
+    with none it says so in one line and starts from the beginning. A
+    worker that torchrun restarted (elastic ``--max-restarts``) resumes the
+    same way.
     """
     if not args.validate:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
@@ -90,14 +90,11 @@ def merge_train_args(cfg, args: argparse.Namespace) -> None:
         path = find_resumable(cfg.work_dir, warn)
         if path is not None:
             cfg.resume, cfg.load_from = True, path
-        elif args.resume == 'auto' and not restarts:
-            raise FileNotFoundError(
-                f'--resume: no checkpoint to resume in {cfg.work_dir} '
-                '(last_checkpoint, epoch_*.pth, iter_*.pth); check --work-dir, '
-                'or run without --resume to start from the beginning')
         else:
-            print_log(f'restart {restarts}: no checkpoint in {cfg.work_dir} '
-                      'yet, starting from the beginning', logger='current')
+            why = f'restart {restarts}' if restarts else '--resume'
+            warn(f'{why}: no checkpoint to resume in {cfg.work_dir} '
+                 '(last_checkpoint, epoch_*.pth, iter_*.pth): starting from '
+                 'the beginning')
             if args.load_from is not None:
                 cfg.load_from = args.load_from
     elif args.resume is not None:
