@@ -70,4 +70,3 @@ def test_validation_does_not_change_the_trained_weights(data, tmp_path):
     plain = tmp_path / 'plain'
     train(data, plain, 2, validate=False)
     assert_same_weights(validated / 'epoch_2.pth', plain / 'epoch_2.pth')
-
