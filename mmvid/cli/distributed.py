@@ -79,6 +79,16 @@ def init_cpu_dist(cfg: Config) -> None:
     backend = kwargs.pop('backend', 'gloo')
     if kwargs.get('timeout') is not None:
         kwargs['timeout'] = datetime.timedelta(seconds=kwargs['timeout'])
+    restart = env.get('TORCHELASTIC_RESTART_COUNT')
+    if restart and restart != '0':
+        # a worker group torchrun restarted: the agent's store still holds
+        # the dead workers' rendezvous keys; meet in a namespace of its own
+        store = torch_dist.TCPStore(
+            env['MASTER_ADDR'], int(env['MASTER_PORT']), is_master=False,
+            timeout=kwargs.get('timeout', datetime.timedelta(minutes=30)))
+        kwargs.update(store=torch_dist.PrefixStore(
+            f'/mmvid/restart_{restart}', store),
+            rank=int(env['RANK']), world_size=int(env['WORLD_SIZE']))
     torch_dist.init_process_group(backend=backend, **kwargs)
 
 

@@ -70,3 +70,53 @@ def test_validation_does_not_change_the_trained_weights(data, tmp_path):
     plain = tmp_path / 'plain'
     train(data, plain, 2, validate=False)
     assert_same_weights(validated / 'epoch_2.pth', plain / 'epoch_2.pth')
+
+
+# Imported by every Python process started with this folder on PYTHONPATH:
+# rank 1 of the first worker group SIGKILLs itself at the start of its 2nd
+# training iteration (epoch 2's first), once epoch 1's checkpoint is on
+# disk (rank 0 writes it; rank 1 may get there first).
+KILL_RANK1_ONCE = '''
+import os
+if os.environ.get('RANK') == '1' and \\
+        os.environ.get('TORCHELASTIC_RESTART_COUNT') == '0':
+    import signal
+    import time
+    from mmengine.runner import loops
+    run_iter, count = loops.EpochBasedTrainLoop.run_iter, [0]
+
+    def dying_run_iter(self, idx, data_batch):
+        count[0] += 1
+        if count[0] == 2:
+            saved = os.path.join(self.runner.work_dir, 'epoch_1.pth')
+            while not os.path.exists(saved):
+                time.sleep(0.05)
+            os.kill(os.getpid(), signal.SIGKILL)
+        return run_iter(self, idx, data_batch)
+
+    loops.EpochBasedTrainLoop.run_iter = dying_run_iter
+'''
+
+
+def test_elastic_restart_resumes_from_the_work_dir(data, tmp_path):
+    """MAX_RESTARTS=1: torchrun restarts the 2 workers after rank 1 dies;
+    they resume from the work dir by themselves and end with the weights of
+    a run that was never interrupted."""
+    whole = tmp_path / 'whole'
+    train(data, whole, 2, processes=2)
+    inject = tmp_path / 'inject'
+    inject.mkdir()
+    (inject / 'sitecustomize.py').write_text(KILL_RANK1_ONCE)
+    work = tmp_path / 'elastic'
+    options = data['options'] + EVERY_EPOCH + [
+        'train_cfg.max_epochs=2',
+        f'train_dataloader.dataset.ann_file={data["train_small"]}']
+    done = run(['bash', osp.join(TOOLS, 'dist_train.sh'), CONFIG, 2,
+                '--seed', 0, '--deterministic', '--validate', '--work-dir',
+                work, '--cfg-options', *options],
+               script_env(PORT=free_port(), MAX_RESTARTS=1,
+                          PYTHONPATH=inject), tmp_path)
+    assert done.returncode == 0, done.stdout[-6000:]
+    assert 'failed (exitcode: -9) local_rank: 1' in done.stdout
+    assert 'resumed epoch: 1' in done.stdout  # the restarted group
+    assert_same_weights(whole / 'epoch_2.pth', work / 'epoch_2.pth')
