@@ -65,10 +65,13 @@ def test_validation_does_not_change_the_trained_weights(data, tmp_path):
     (a guard: mmvid's loaders draw nothing from the training stream today;
     tests/engine/test_random_states_hook.py checks the isolation itself)."""
     validated = tmp_path / 'validated'
-    train(data, validated, 2, options=['val_dataloader.num_workers=2',
-                                       'val_dataloader.persistent_workers=True'])
+    workers = ['train_dataloader.num_workers=2',
+               'train_dataloader.persistent_workers=True']
+    train(data, validated, 2, options=workers + [
+        'val_dataloader.num_workers=2',
+        'val_dataloader.persistent_workers=True'])
     plain = tmp_path / 'plain'
-    train(data, plain, 2, validate=False)
+    train(data, plain, 2, validate=False, options=workers)
     assert_same_weights(validated / 'epoch_2.pth', plain / 'epoch_2.pth')
 
 
