@@ -9,7 +9,7 @@ import torch
 from mmengine.config import Config
 
 from mmvid.apis import fast_path
-from mmvid.utils.config_files import find_config, load_config_file
+from mmvid.utils.config_files import load_config_file
 
 
 def load_tool_config(config: str, args: argparse.Namespace) -> Config:
@@ -25,8 +25,8 @@ def load_tool_config(config: str, args: argparse.Namespace) -> Config:
     """
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
-    config = find_config(config)  # also the configs an installed mmvid ships
-    cfg = load_config_file(config)
+    cfg = load_config_file(config)  # or one an installed mmvid ships
+    config = cfg.filename
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     cfg.launcher = args.launcher

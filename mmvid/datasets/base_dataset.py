@@ -308,9 +308,8 @@ class BaseActionDataset(BaseDataset):
     def _stand_in(self, data, idx: int, skip: SkipRecord):
         """Mark ``data`` (a neighbour's) as standing in for sample ``idx``,
         which could not be read: its index, file, reason and label."""
-        data_sample = data.get('data_samples') if isinstance(data,
-                                                              dict) else None
-        if not hasattr(data_sample, 'set_metainfo'):
+        data_sample = _packed_data_sample(data)
+        if data_sample is None:
             return data
         data_sample.set_metainfo(dict(
             sample_idx=idx, stand_in_for=dict(index=idx, file=skip[1],
@@ -327,8 +326,14 @@ class BaseActionDataset(BaseDataset):
         Only a data element is written to: a list added to a plain dict
         would break the collation of samples with and without skips.
         """
-        data_sample = data.get('data_samples') if isinstance(data,
-                                                              dict) else None
-        if hasattr(data_sample, 'set_metainfo'):
+        data_sample = _packed_data_sample(data)
+        if data_sample is not None:
             data_sample.set_metainfo(dict(skipped=skipped))
         return data
+
+
+def _packed_data_sample(data):
+    """The data element a pipeline packed as ``data['data_samples']``, or
+    None (a pipeline without ``PackActionInputs``)."""
+    sample = data.get('data_samples') if isinstance(data, dict) else None
+    return sample if hasattr(sample, 'set_metainfo') else None
