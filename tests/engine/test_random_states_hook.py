@@ -65,3 +65,23 @@ def test_only_a_resume_restores_the_states():
             assert draws() == expected
         else:  # load_from: weights only, the stream goes on
             assert draws() != expected
+
+
+def test_gpu_states_are_kept_where_cuda_is(monkeypatch):
+    """Both branches on any machine: with CUDA (forced, the device states
+    faked) every GPU's state is saved and restored; without, none is."""
+    device_states = [torch.tensor([1], dtype=torch.uint8),
+                     torch.tensor([2], dtype=torch.uint8)]
+    restored = []
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    monkeypatch.setattr(torch.cuda, 'get_rng_state_all',
+                        lambda: list(device_states))
+    monkeypatch.setattr(torch.cuda, 'set_rng_state_all', restored.append)
+    states = get_random_states()
+    assert states['cuda'] == device_states
+    set_random_states(states)
+    assert restored == [device_states]
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    assert 'cuda' not in get_random_states()
+    set_random_states(states)  # a GPU checkpoint resumed on a CPU machine
+    assert restored == [device_states]

@@ -10,7 +10,7 @@ import torch
 
 from mmvid.checkpoint import load_file
 
-from .tiny_runs import CONFIG, TOOLS, free_port, run, script_env
+from .tiny_runs import TOOLS, free_port, run, script_env, train_args
 
 # dropout stays on (0.3 in the demo config): its masks draw from torch's
 # generator, the stream the checkpoint must carry
@@ -19,18 +19,14 @@ EVERY_EPOCH = ['default_hooks.checkpoint.interval=1']
 
 def train(data, work_dir, epochs, *extra, processes=1, validate=True,
           options=()):
-    options = data['options'] + EVERY_EPOCH + [
-        f'train_cfg.max_epochs={epochs}',
-        f'train_dataloader.dataset.ann_file={data["train_small"]}',
-        *options]
-    flags = ['--seed', 0, '--deterministic', '--work-dir', work_dir,
-             *(['--validate'] if validate else []), *extra, '--cfg-options',
-             *options]
+    config, *flags = train_args(
+        data, work_dir, epochs, *(['--validate'] if validate else []),
+        *extra, options=EVERY_EPOCH + list(options))
     if processes == 1:
-        cmd = [sys.executable, osp.join(TOOLS, 'train.py'), CONFIG, *flags]
+        cmd = [sys.executable, osp.join(TOOLS, 'train.py'), config, *flags]
         env = script_env(PYTHONPATH=osp.dirname(TOOLS))
     else:
-        cmd = ['bash', osp.join(TOOLS, 'dist_train.sh'), CONFIG, processes,
+        cmd = ['bash', osp.join(TOOLS, 'dist_train.sh'), config, processes,
                *flags]
         env = script_env(PORT=free_port())
     done = run(cmd, env, work_dir.parent)
@@ -111,12 +107,9 @@ def test_elastic_restart_resumes_from_the_work_dir(data, tmp_path):
     inject.mkdir()
     (inject / 'sitecustomize.py').write_text(KILL_RANK1_ONCE)
     work = tmp_path / 'elastic'
-    options = data['options'] + EVERY_EPOCH + [
-        'train_cfg.max_epochs=2',
-        f'train_dataloader.dataset.ann_file={data["train_small"]}']
-    done = run(['bash', osp.join(TOOLS, 'dist_train.sh'), CONFIG, 2,
-                '--seed', 0, '--deterministic', '--validate', '--work-dir',
-                work, '--cfg-options', *options],
+    config, *flags = train_args(data, work, 2, '--validate',
+                                options=EVERY_EPOCH)
+    done = run(['bash', osp.join(TOOLS, 'dist_train.sh'), config, 2, *flags],
                script_env(PORT=free_port(), MAX_RESTARTS=1,
                           PYTHONPATH=inject), tmp_path)
     assert done.returncode == 0, done.stdout[-6000:]

@@ -20,7 +20,7 @@ from mmvid.convert import READERS
 from mmvid.registry import MODELS
 from mmvid.utils import register_all_modules
 
-from .tiny_runs import CONFIG, TOOLS, run, script_env
+from .tiny_runs import CONFIG, TOOLS, run, script_env, train_args
 
 OVERRIDE = 'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD'
 
@@ -164,12 +164,8 @@ KILL_DURING_SAVE = load_kill_resume_check().KILLER
 
 
 def train_command(data, work_dir, epochs, *extra):
-    options = data['options'] + DETERMINISTIC + [
-        f'train_cfg.max_epochs={epochs}',
-        f'train_dataloader.dataset.ann_file={data["train_small"]}']
-    return [osp.join(TOOLS, 'train.py'), CONFIG, '--seed', 0,
-            '--deterministic', '--work-dir', work_dir, *extra,
-            '--cfg-options'] + options
+    return [osp.join(TOOLS, 'train.py')] + train_args(
+        data, work_dir, epochs, *extra, options=DETERMINISTIC)
 
 
 def weights(path):

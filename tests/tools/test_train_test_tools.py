@@ -18,7 +18,8 @@ from mmvid.apis.fast_path import native_bf16
 from tests.helpers import randomize_bns
 
 from .tiny_runs import (CONFIG, NUM_CLASSES, NUM_VAL, TOOLS,
-                        forced_native_bf16_command, run, script_env)
+                        forced_native_bf16_command, run, script_env,
+                        train_args)
 
 # no dropout: a resumed run cannot restore torch's global RNG mid-run, and
 # the data augmentation draws from per-sample generators that do not depend
@@ -28,12 +29,9 @@ DETERMINISTIC = ['model.cls_head.dropout_ratio=0.0',
 
 
 def train(data, work_dir, epochs, *extra):
-    options = data['options'] + DETERMINISTIC + [
-        f'train_cfg.max_epochs={epochs}',
-        f'train_dataloader.dataset.ann_file={data["train_small"]}']
-    done = run([sys.executable, osp.join(TOOLS, 'train.py'), CONFIG, '--seed', 0,
-                '--deterministic', '--work-dir', work_dir, *extra,
-                '--cfg-options'] + options,
+    done = run([sys.executable, osp.join(TOOLS, 'train.py')] +
+               train_args(data, work_dir, epochs, *extra,
+                          options=DETERMINISTIC),
                script_env(PYTHONPATH=osp.dirname(TOOLS)), work_dir.parent)
     assert done.returncode == 0, done.stdout[-6000:]
     return done.stdout

@@ -91,6 +91,18 @@ def data_options(data: dict, split_lists: dict) -> list:
                       'val_dataloader.batch_size=4', 'train_cfg.max_epochs=1']
 
 
+def train_args(data: dict, work_dir, epochs: int, *flags,
+               options=()) -> list:
+    """``tools/train.py``'s arguments for the demo config on the tiny set:
+    ``--seed 0 --deterministic``, ``flags``, then the tiny-data options,
+    ``epochs`` epochs on ``train_small`` and the extra ``options``."""
+    return [CONFIG, '--seed', 0, '--deterministic', '--work-dir', work_dir,
+            *flags, '--cfg-options', *data['options'],
+            f'train_cfg.max_epochs={epochs}',
+            f'train_dataloader.dataset.ann_file={data["train_small"]}',
+            *options]
+
+
 def read_log(work_dir) -> str:
     logs = glob.glob(osp.join(str(work_dir), '*', '*.log'))
     assert len(logs) == 1, logs
