@@ -7,14 +7,18 @@ Inference (model only, eval, no_grad): one view of ``--frames`` x
 - ``fp32 NCDHW``: the baseline (``memory_format='contiguous'``);
 - ``fp32 channels_last_3d``: the recognizer's default on a CPU;
 - ``fp32 CL + folded BN``: ``--fast`` on a CPU without native bf16;
-- with ``--compile``: the previous one through ``torch.compile``;
 - ``bf16 CL + folded BN``: ``--fast`` with native bf16 (CPU or GPU);
-  on a CPU without it, only with ``--slow-bf16`` (it is much slower).
+  on a CPU without it, only with ``--slow-bf16`` (it is much slower);
+- with ``--compile``: ``fp32 CL + compile`` and ``bf16 CL + compile``,
+  what ``--compile`` runs (frozen weights, BN folded by inductor, autocast
+  inside the compiled call; :mod:`mmvid.apis.compiled`), compiled in the
+  warm-up call.
 
 Training: one step (forward, cross-entropy, backward, SGD) at
 ``--batch`` clips for fp32 NCDHW, fp32 channels_last_3d and, where bf16 is
 native (or with ``--slow-bf16``), bf16 autocast + channels_last_3d (what
-``tools/train.py --amp`` runs).
+``tools/train.py --amp`` runs); with ``--compile`` also both through
+``torch.compile`` (forward and backward, as ``tools/train.py --compile``).
 
 Each configuration is timed ``--repeats`` times after one warm-up call, the
 configurations interleaved in a rotating order so that drift in the
@@ -25,6 +29,7 @@ Example::
 
     python benchmarks/fast_path_speedup.py           # I3D R50, 32x224
     python benchmarks/fast_path_speedup.py --frames 8 --size 112 --repeats 3
+    python benchmarks/fast_path_speedup.py --compile   # + compiled rows
 """
 import argparse
 import copy
@@ -89,17 +94,23 @@ def inference(args, device: torch.device, bf16: bool) -> dict:
     fused = build(args.config, 'channels_last_3d', device, state)
     apply_fast_path(fused, FastPath(channels_last=True, fuse_conv_bn=True))
     variants['fp32 CL + folded BN'] = (fused, None)
-    if args.compile:
+    if args.compile:  # what --compile runs: frozen, inductor folds BN
         compiled = build(args.config, 'channels_last_3d', device, state)
-        apply_fast_path(compiled, FastPath(channels_last=True,
-                                           fuse_conv_bn=True, compile=True))
-        variants['fp32 CL + folded + compile'] = (compiled, None)
+        apply_fast_path(compiled, FastPath(channels_last=True, compile=True),
+                        log=print)
+        variants['fp32 CL + compile'] = (compiled, None)
     if bf16:
         fast = build(args.config, 'channels_last_3d', device, state)
         apply_fast_path(fast, FastPath(amp='bf16', channels_last=True,
                                        fuse_conv_bn=True),
                         allow_slow_amp=True)
         variants['bf16 CL + folded BN'] = (fast, 'bf16')
+    if bf16 and args.compile:  # autocast inside the compiled call
+        fast = build(args.config, 'channels_last_3d', device, state)
+        apply_fast_path(fast, FastPath(amp='bf16', channels_last=True,
+                                       compile=True),
+                        allow_slow_amp=True, log=print)
+        variants['bf16 CL + compile'] = (fast, None)
     gen = torch.Generator().manual_seed(1)
     x = torch.randn(1, 3, args.frames, args.size, args.size,
                     generator=gen).to(device)
@@ -132,16 +143,24 @@ def training(args, device: torch.device, bf16: bool) -> dict:
     x = torch.randn(args.batch, 3, args.frames, args.size, args.size,
                     generator=gen).to(device)
     y = torch.arange(args.batch, device=device) % 400
+    if args.compile:  # forward + backward compiled (mmengine's compile)
+        variants['fp32 CL + compile'] = ('channels_last_3d', None)
+        if bf16:
+            variants['bf16 autocast + CL + compile'] = ('channels_last_3d',
+                                                        'bf16')
     steps = {}
     for name, (fmt, amp) in variants.items():
         model = build(args.config, fmt, device, copy.deepcopy(state)).train()
         optim = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
         inputs = x.contiguous(memory_format=torch.channels_last_3d) \
             if fmt == 'channels_last_3d' else x
+        net = torch.nn.Sequential(model.backbone, model.cls_head)
+        if name.endswith('compile'):
+            net = torch.compile(net)
 
-        def step(model=model, optim=optim, inputs=inputs, amp=amp):
+        def step(net=net, optim=optim, inputs=inputs, amp=amp):
             with autocast(device, amp):
-                logits = model.cls_head(model.backbone(inputs))
+                logits = net(inputs)
             loss = F.cross_entropy(logits.float(), y)
             optim.zero_grad()
             loss.backward()
@@ -181,8 +200,9 @@ def main(argv=None) -> int:
     parser.add_argument('--repeats', type=int, default=5)
     parser.add_argument('--skip-training', action='store_true')
     parser.add_argument('--compile', action='store_true',
-                        help='also time torch.compile (inference; the '
-                        'warm-up call compiles)')
+                        help='also time torch.compile (inference with '
+                        'frozen weights, and training; the warm-up call '
+                        'compiles)')
     parser.add_argument('--slow-bf16', action='store_true',
                         help='also time bf16 where it is not native')
     parser.add_argument('--json', help='write the figures here')

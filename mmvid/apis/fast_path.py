@@ -15,20 +15,26 @@ loaded: folding removes the batch norms). :func:`best_fast_path` is what
 - CUDA: bf16 where the GPU supports it, else fp16, + channels_last_3d +
   folded BN.
 
+``--compile`` compiles the backbone with frozen weights and the autocast
+inside the compiled call (:mod:`mmvid.apis.compiled`); in ``tools/test.py``
+and ``benchmark.py``, ``--fast`` compiles by itself when the run has at
+least :data:`COMPILE_MIN_VIEWS` views (:func:`fast_compile_choice`).
+
 The default (no switch) is exact fp32 eager.
 """
-import contextlib
 import functools
-from dataclasses import dataclass
-from typing import Callable, Iterator, Optional
+from dataclasses import dataclass, field
+from typing import Callable, Optional, Tuple
 
 import torch
 import torch.nn as nn
 
-from mmvid.models.utils import (channels_last_inputs, count_batchnorms,
-                                fuse_conv_bn, to_channels_last)
+from mmvid.models.utils import (count_batchnorms, fuse_conv_bn,
+                                to_channels_last)
 
-AMP_DTYPES = {'bf16': torch.bfloat16, 'fp16': torch.float16}
+from .compiled import compile_backbone, cxx_compiler
+from .precision import AMP_DTYPES, autocast
+
 
 
 def native_bf16(device: torch.device) -> bool:
@@ -82,13 +88,18 @@ class FastPath:
     Attributes:
         amp: Autocast dtype, None (fp32), ``'bf16'`` or ``'fp16'``.
         channels_last: Weights and inputs in channels_last_3d.
-        fuse_conv_bn: Fold batch norms into the preceding convolutions.
-        compile: ``torch.compile`` the backbone.
+        fuse_conv_bn: Fold batch norms into the preceding convolutions by
+            hand (when compiling, inductor's freezing folds them instead).
+        compile: ``torch.compile`` the backbone with frozen weights
+            (:mod:`mmvid.apis.compiled`).
+        compile_note: Why ``--fast`` did or did not compile, for the log
+            (not compared).
     """
     amp: Optional[str] = None
     channels_last: bool = False
     fuse_conv_bn: bool = False
     compile: bool = False
+    compile_note: str = field(default='', compare=False)
 
     def describe(self) -> str:
         parts = [{None: 'fp32', 'bf16': 'bf16 autocast',
@@ -98,7 +109,9 @@ class FastPath:
         if self.fuse_conv_bn:
             parts.append('conv-BN folded')
         if self.compile:
-            parts.append('torch.compile')
+            parts.append('torch.compile with frozen weights' +
+                         ('' if self.fuse_conv_bn else ' (BN folded by '
+                          'inductor)'))
         return ', '.join(parts)
 
     @property
@@ -133,11 +146,60 @@ def describe_fast_path(fast: FastPath, device: torch.device,
     """The line a tool logs: ``inference fast path: <switches>`` and, where
     ``--fast`` picked the precision (not overridden by ``--amp``), why, e.g.
     ``inference fast path: fp32, channels_last_3d, conv-BN folded (--fast:
-    this CPU has no native bfloat16 ...)``."""
+    this CPU has no native bfloat16 ...)``; then ``fast.compile_note``."""
     line = f'inference fast path: {fast.describe()}'
     if picked_by_fast and fast.amp == best_fast_path(device).amp:
         line += f' (--fast: {fast_choice_reason(device)})'
+    if fast.compile_note:
+        line += f'; {fast.compile_note}'
     return line
+
+
+# A compiled I3D R50 32x224² view with frozen weights saved 0.2-0.6 s
+# against eager at the same precision, and a cold compile took 28-44 s, on
+# a 2-core Zen 4 (docs/benchmark.md): the compile repays itself after about
+# 200 views. Runs of a small model repay less, but also compile in seconds.
+COMPILE_MIN_VIEWS = 200
+
+
+def compiler_missing(device: torch.device) -> Optional[str]:
+    """Why ``torch.compile`` cannot build kernels for ``device``, or None:
+    inductor needs a C++ compiler for a CPU and triton for a GPU."""
+    if torch.device(device).type == 'cuda':
+        import importlib.util
+        return None if importlib.util.find_spec('triton') else \
+            'triton is not installed'
+    return None if cxx_compiler() else 'no C++ compiler (g++ / CXX) found'
+
+
+def fast_compile_choice(device: torch.device,
+                        total_views: Optional[int]) -> Tuple[bool, str]:
+    """Whether ``--fast`` compiles a run of ``total_views`` views (all the
+    views of all the videos), and the reason for the log. None (unknown,
+    e.g. the demo's single video) never compiles."""
+    if total_views is None:
+        return False, ''
+    missing = compiler_missing(device)
+    if missing:
+        return False, f'--fast: not compiled ({missing})'
+    if total_views >= COMPILE_MIN_VIEWS:
+        return True, (f'--fast: compiled ({total_views} views >= '
+                      f'{COMPILE_MIN_VIEWS}: the one-off compile repays '
+                      'itself)')
+    return False, (f'--fast: not compiled ({total_views} views < '
+                   f'{COMPILE_MIN_VIEWS}: the compile would not repay '
+                   'itself; add --compile to compile anyway)')
+
+
+def count_run_views(dataset, videos: Optional[int] = None) -> int:
+    """The views a run computes: views per video (of the pipeline's first
+    sample, ``inputs`` ``[views, C, T, H, W]``) x ``videos`` (default: the
+    whole dataset; at most its length). Decodes one video."""
+    if len(dataset) == 0:
+        return 0
+    views = int(dataset[0]['inputs'].shape[0])
+    return views * (len(dataset) if videos is None else
+                    min(videos, len(dataset)))
 
 
 def make_fast_path(device: torch.device,
@@ -145,29 +207,29 @@ def make_fast_path(device: torch.device,
                    amp: Optional[str] = None,
                    channels_last: bool = False,
                    fuse_conv_bn: bool = False,
-                   compile: bool = False) -> FastPath:
+                   compile: bool = False,
+                   total_views: Optional[int] = None) -> FastPath:
     """The switches of ``--fast``, ``--amp``, ``--channels-last``,
     ``--fuse-conv-bn`` and ``--compile``: ``fast`` starts from
-    :func:`best_fast_path` for ``device`` and the others add to it."""
+    :func:`best_fast_path` for ``device`` and the others add to it.
+
+    With ``fast`` and ``total_views`` (the run's views), ``--fast`` also
+    compiles when the run is long enough (:func:`fast_compile_choice`).
+    When compiling, batch norms are left for inductor to fold unless
+    ``fuse_conv_bn`` is asked for (folding by hand was measured slower).
+    """
     base = best_fast_path(device) if fast else FastPath()
+    note = ''
+    if fast and not compile:
+        compile, note = fast_compile_choice(device, total_views)
     return FastPath(amp=amp or base.amp,
                     channels_last=channels_last or base.channels_last,
-                    fuse_conv_bn=fuse_conv_bn or base.fuse_conv_bn,
-                    compile=compile)
+                    fuse_conv_bn=fuse_conv_bn or (base.fuse_conv_bn and
+                                                  not compile),
+                    compile=compile, compile_note=note)
 
 
 # -- applying it --------------------------------------------------------
-
-
-@contextlib.contextmanager
-def autocast(device: torch.device, amp: Optional[str]) -> Iterator[None]:
-    """``torch.autocast`` to ``amp``'s dtype on ``device``; nothing for
-    None."""
-    if amp is None:
-        yield
-        return
-    with torch.autocast(torch.device(device).type, dtype=AMP_DTYPES[amp]):
-        yield
 
 
 def _float_scores(test_step: Callable, device: torch.device,
@@ -188,33 +250,51 @@ def _float_scores(test_step: Callable, device: torch.device,
 
 
 def apply_fast_path(model: nn.Module, fast: FastPath,
-                    allow_slow_amp: bool = False) -> int:
+                    allow_slow_amp: bool = False,
+                    log: Callable[[str], None] = print) -> int:
     """Apply ``fast`` to a loaded recognizer in place (eval mode).
 
-    With ``fast.amp``, ``model.test_step`` runs under autocast and returns
-    float32 scores.
+    channels_last_3d: the backbone's weights, and ``model.memory_format``
+    so that ``Recognizer3D.extract_feat`` converts the inputs before the
+    backbone (no hook on it). With ``fast.compile`` the backbone becomes a
+    :class:`~mmvid.apis.compiled.CompiledBackbone` (autocast inside it);
+    otherwise with ``fast.amp`` ``model.test_step`` runs under autocast.
+    Either way the scores are float32.
+
+    Args:
+        model: A ``Recognizer3D`` with its weights loaded.
+        fast: The switches.
+        allow_slow_amp: See :func:`check_amp`.
+        log: Where the compile lines go.
 
     Returns:
-        The number of batch norms folded.
+        The number of batch norms folded by hand.
 
     Raises:
-        RuntimeError / ValueError: from :func:`check_amp`.
+        RuntimeError / ValueError: from :func:`check_amp`; compiling without
+        a compiler for the device.
     """
     device = next(model.parameters()).device
     check_amp(fast.amp, device, allow_slow=allow_slow_amp)
+    if not hasattr(model, 'memory_format'):
+        raise TypeError('apply_fast_path needs a Recognizer3D (a model with '
+                        f'memory_format), got {type(model).__name__}')
     model.eval()
     fused = 0
     if fast.fuse_conv_bn:
         before = count_batchnorms(model)
         fuse_conv_bn(model)
         fused = before - count_batchnorms(model)
-    if fast.channels_last or \
-            getattr(model, 'memory_format', None) == 'channels_last_3d':
-        to_channels_last(model.backbone)  # folded weights are new tensors
     if fast.channels_last:
-        model.backbone.register_forward_pre_hook(channels_last_inputs)
+        model.memory_format = 'channels_last_3d'
+    if model.memory_format == 'channels_last_3d':
+        to_channels_last(model.backbone)  # folded weights are new tensors
     if fast.compile:
-        model.backbone = torch.compile(model.backbone)
-    if fast.amp is not None:
+        missing = compiler_missing(device)
+        if missing:
+            raise RuntimeError(f'--compile: {missing}; inductor needs it to '
+                               'build kernels. Leave out --compile.')
+        compile_backbone(model, fast.amp, log)
+    elif fast.amp is not None:
         model.test_step = _float_scores(model.test_step, device, fast.amp)
     return fused

@@ -1,6 +1,7 @@
 """Command-line flags the tools share: work dir, config overrides, launcher,
 and the inference fast-path switches."""
 import argparse
+from typing import Optional
 
 import torch
 from mmengine.config import DictAction
@@ -24,16 +25,17 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
                         help='set by torch.distributed.launch')
 
 
-def fast_path_from_args(args: argparse.Namespace,
-                        device: torch.device) -> FastPath:
+def fast_path_from_args(args: argparse.Namespace, device: torch.device,
+                        total_views: Optional[int] = None) -> FastPath:
     """:func:`make_fast_path` of the flags :func:`add_fast_path_args`
-    adds (absent ones count as not given)."""
+    adds (absent ones count as not given); ``total_views``: the views the
+    run computes, for ``--fast``'s compile choice (None: never)."""
     return make_fast_path(
         device, fast=getattr(args, 'fast', False),
         amp=getattr(args, 'amp', None),
         channels_last=getattr(args, 'channels_last', False),
         fuse_conv_bn=getattr(args, 'fuse_conv_bn', False),
-        compile=getattr(args, 'compile', False))
+        compile=getattr(args, 'compile', False), total_views=total_views)
 
 
 def add_fast_path_args(parser: argparse.ArgumentParser) -> None:
@@ -45,7 +47,8 @@ def add_fast_path_args(parser: argparse.ArgumentParser) -> None:
         '--fast', action='store_true',
         help='the fastest measured settings for the device: channels_last_3d '
         'and folded BN, plus bf16 where the CPU/GPU has native bf16 (fp16 '
-        'on other GPUs)')
+        'on other GPUs); test.py and benchmark.py also compile when the run '
+        'has enough views to repay the compile (the log says which)')
     group.add_argument('--amp', choices=tuple(AMP_DTYPES),
                        help='autocast precision')
     group.add_argument('--channels-last', action='store_true',
@@ -53,4 +56,6 @@ def add_fast_path_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument('--fuse-conv-bn', action='store_true',
                        help='fold batch norms into the convolutions')
     group.add_argument('--compile', action='store_true',
-                       help='torch.compile the backbone (slow first call)')
+                       help='torch.compile the backbone with frozen weights '
+                       '(one-off compile on the first call; torch caches it '
+                       'for later runs)')

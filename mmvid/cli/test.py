@@ -5,11 +5,12 @@ Examples:
     python tools/test.py CONFIG CKPT --eval mean_average_precision       # multi-label
     python tools/test.py CONFIG CKPT --out scores.pkl --average-clips score
     python tools/test.py CONFIG CKPT --eval top_k_accuracy --fast   # fastest measured settings
+    python tools/test.py CONFIG CKPT --eval top_k_accuracy --fast --compile
     bash tools/dist_test.sh CONFIG CKPT 8 --eval top_k_accuracy
 """
 import argparse
 
-from mmengine.dist import is_main_process
+from mmengine.dist import get_world_size, is_main_process
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
@@ -22,7 +23,8 @@ from mmvid.cli.tool_config import (check_output_file, load_tool_config,
 from mmvid.evaluation import METRIC_NAMES
 from mmvid.utils import register_all_modules
 from mmvid.checkpoint import load_checkpoint
-from mmvid.apis.fast_path import apply_fast_path, describe_fast_path
+from mmvid.apis.fast_path import (apply_fast_path, count_run_views,
+                                  describe_fast_path)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -77,10 +79,14 @@ def main(argv=None) -> None:
         runner.model
     load_checkpoint(model, args.checkpoint, strict=not args.non_strict)
     device = next(model.parameters()).device
-    fast = fast_path_from_args(args, device)
+    views = None
+    if args.fast and not args.compile:  # --fast compiles long runs
+        views = count_run_views(runner.test_dataloader.dataset) // \
+            get_world_size()
+    fast = fast_path_from_args(args, device, views)
     if not fast.is_default:
-        apply_fast_path(model, fast)
         runner.logger.info(describe_fast_path(fast, device, args.fast))
+        apply_fast_path(model, fast, log=runner.logger.info)
     metrics = runner.test()
     if not is_main_process():  # every rank gets the metrics; print once
         return

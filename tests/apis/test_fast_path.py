@@ -204,7 +204,11 @@ def test_best_fast_path_by_device(monkeypatch):
     assert best_fast_path('cuda') == FastPath('bf16', True, True)
     assert FastPath().describe() == 'fp32' and FastPath().is_default
     assert FastPath('bf16', True, True, True).describe() == \
-        'bf16 autocast, channels_last_3d, conv-BN folded, torch.compile'
+        ('bf16 autocast, channels_last_3d, conv-BN folded, torch.compile '
+         'with frozen weights')
+    assert FastPath('bf16', True, False, True).describe() == \
+        ('bf16 autocast, channels_last_3d, torch.compile with frozen '
+         'weights (BN folded by inductor)')
 
 
 def test_the_log_line_says_what_fast_picked_and_why(monkeypatch):
