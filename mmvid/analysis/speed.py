@@ -24,6 +24,8 @@ The first ``warmup`` batches are run but not timed.
 that convolution (:func:`mmvid.models.utils.fuse_conv_bn`).
 """
 import math
+import os
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Callable, List, Optional, Tuple, Union
@@ -33,10 +35,13 @@ import torch
 from mmengine.config import Config
 
 from mmvid.apis.fast_path import (apply_fast_path, check_amp,
-                                  describe_fast_path, make_fast_path)
+                                  count_run_views, describe_fast_path,
+                                  make_fast_path)
 from mmvid.models.utils import memory_format_of
 
 from .machine import cpu_name, peak_rss_mib, reset_peak_rss
+from .test_protocol import (bottleneck, data_only_speed, set_test_views,
+                            use_video_dir)
 
 DEVICES = ('cpu', 'cuda')
 
@@ -66,6 +71,7 @@ class BenchmarkResult:
     fuse_conv_bn: bool
     fused_batchnorms: int
     compiled: bool
+    compile_seconds: float
     warmup_batches: int
     num_videos: int
     num_clips: int
@@ -74,6 +80,8 @@ class BenchmarkResult:
     model_videos_per_s: float
     clips_per_s: float
     e2e_videos_per_s: float
+    data_videos_per_s: float
+    data_videos: int
     peak_memory_mib: float
     memory_kind: str
     torch_version: str
@@ -98,7 +106,9 @@ class BenchmarkResult:
             f'dtype: {self.dtype}; memory format: {self.memory_format}; '
             'conv-bn fused: ' + (f'yes ({self.fused_batchnorms} BN layers)'
                                  if self.fuse_conv_bn else 'no') +
-            f'; torch.compile: {"yes" if self.compiled else "no"}',
+            '; torch.compile: ' + (
+                f'yes (frozen weights; compiled in {self.compile_seconds:.1f}'
+                ' s during the warmup)' if self.compiled else 'no'),
             f'batch: {self.batch_size} video(s); views per video: '
             f'{self.views_per_video} of C x T x H x W = {shape}; '
             f'loader workers: {self.num_workers}',
@@ -109,7 +119,11 @@ class BenchmarkResult:
             f'{1000 * self.model_time / max(self.num_videos, 1):.1f} '
             'ms/video; data loading excluded)',
             f'end-to-end: {self.e2e_videos_per_s:.2f} video/s  '
-            '(data loading included)',
+            '(data loading included, overlapped by the loader workers)',
+            f'data only: {self.data_videos_per_s:.2f} video/s  (decode, '
+            f'crops, format of {self.data_videos} videos by '
+            f'{self.num_workers} loader worker(s), no model)',
+            bottleneck(self.model_videos_per_s, self.data_videos_per_s),
             f'peak memory: {self.peak_memory_mib:.1f} MiB '
             f'({self.memory_kind})',
             f'versions: torch {self.torch_version}, mmvid '
@@ -157,7 +171,9 @@ def run_benchmark(config: Union[str, Config],
                   num_workers: Optional[int] = None,
                   cfg_options: Optional[dict] = None,
                   log_interval: int = 0,
-                  log: Callable[[str], None] = print) -> BenchmarkResult:
+                  log: Callable[[str], None] = print,
+                  views: Optional[int] = None,
+                  video_dir: Optional[str] = None) -> BenchmarkResult:
     """Measure the config's model on its test dataloader.
 
     Args:
@@ -172,16 +188,28 @@ def run_benchmark(config: Union[str, Config],
         amp: Autocast precision: None (fp32), ``'bf16'`` or ``'fp16'``
             (checked by :func:`~mmvid.apis.fast_path.check_amp`).
         channels_last: channels_last_3d weights and inputs.
-        compile: ``torch.compile`` the backbone (compiled during warmup; use
-            ``warmup >= 1``).
+        compile: ``torch.compile`` the backbone with frozen weights
+            (compiled during the warmup, which must be >= 1).
         fast: Start from :func:`~mmvid.apis.fast_path.best_fast_path` for
-            the device; the other switches add to it.
+            the device; the other switches add to it. Compiles too when
+            the run (warmup + timed videos) has enough views
+            (:func:`~mmvid.apis.fast_path.fast_compile_choice`).
         batch_size: Videos per batch (mmaction2 0.x used 1).
         num_workers: Override the test loader's worker count.
         cfg_options: Overrides merged into the config.
         log_interval: Report the running model-only speed every this many
             timed batches (0: never).
         log: Where progress lines go.
+        views: Views per video (clips x crops; 30: I3D's 10 clips x 3
+            crops), rewriting the test pipeline
+            (:func:`~mmvid.analysis.test_protocol.set_test_views`); None
+            keeps the config's.
+        video_dir: Test on every video of this folder instead of the
+            config's test set.
+
+    After the model loop the test loader runs alone over the same number
+    of videos (``data_videos_per_s``), so the result says whether data or
+    model limits the end-to-end speed.
 
     Returns:
         A :class:`BenchmarkResult`.
@@ -195,15 +223,30 @@ def run_benchmark(config: Union[str, Config],
     register_all_modules()
     cfg = load_config(config, cfg_options)
     config_name = cfg.filename or str(config)
+    if views is not None:
+        set_test_views(cfg, views)
+    with tempfile.TemporaryDirectory(prefix='mmvid-bench-') as tmp:
+        if video_dir is not None:  # the datasets read the list when built
+            found = use_video_dir(cfg, video_dir, os.path.join(tmp, 'v.txt'))
+            log(f'test set: the {found} videos of {video_dir}')
+        loader = build_test_dataloader(cfg, batch_size, num_workers)
+        data_loader = build_test_dataloader(cfg, batch_size, num_workers)
+    run_views = None
+    if fast and not compile:  # --fast compiles when the run repays it
+        run_views = count_run_views(loader.dataset,
+                                    warmup * batch_size + num_videos)
     fast_path = make_fast_path(dev, fast=fast, amp=amp,
                                channels_last=channels_last,
-                               fuse_conv_bn=fuse, compile=compile)
+                               fuse_conv_bn=fuse, compile=compile,
+                               total_views=run_views)
     check_amp(fast_path.amp, dev)  # before building the model
+    if fast_path.compile and warmup < 1:
+        raise ValueError('compiling needs warmup >= 1 (the first call '
+                         'compiles; it must not be timed)')
     if not fast_path.is_default:
         log(describe_fast_path(fast_path, dev, fast))
     model = init_recognizer(cfg, checkpoint, device=str(dev))
-    fused = apply_fast_path(model, fast_path)
-    loader = build_test_dataloader(cfg, batch_size, num_workers)
+    fused = apply_fast_path(model, fast_path, log=log)
     step = ModelStep(model)
     iterator = iter(loader)
     try:
@@ -224,6 +267,7 @@ def run_benchmark(config: Union[str, Config],
         raise ValueError(f'the test set has no batch left after warmup='
                          f'{warmup}')
     peak, device_name = peak_memory(dev)
+    data_speed, data_videos = data_only_speed(data_loader, videos)
     dtype = {None: 'float32', 'bf16': 'bfloat16 autocast',
              'fp16': 'float16 autocast'}[fast_path.amp]
     clips = videos * step.views
@@ -235,12 +279,15 @@ def run_benchmark(config: Union[str, Config],
         view_shape=step.view_shape, num_workers=loader.num_workers,
         torch_threads=torch.get_num_threads(),
         fuse_conv_bn=fast_path.fuse_conv_bn, fused_batchnorms=fused,
-        compiled=compile,
+        compiled=fast_path.compile,
+        compile_seconds=sum(getattr(model.backbone, 'compile_seconds', [])),
         warmup_batches=warmup, num_videos=videos, num_clips=clips,
         model_time=model_time, e2e_time=e2e_time,
         model_videos_per_s=videos / model_time,
         clips_per_s=clips / model_time,
-        e2e_videos_per_s=videos / e2e_time, peak_memory_mib=peak,
+        e2e_videos_per_s=videos / e2e_time,
+        data_videos_per_s=data_speed, data_videos=data_videos,
+        peak_memory_mib=peak,
         memory_kind=memory_kind, torch_version=torch.__version__,
         mmvid_version=mmvid.__version__,
         scores=np.concatenate(step.scores).astype(np.float32))

@@ -3,14 +3,18 @@
 Reports model-only video/s (the forward over all of a video's views and
 their averaging, data loading excluded: mmaction2 0.x's "inference_time
 (video/s)"), clip/s (views per second), end-to-end video/s (data loading
-included) and peak memory, with the device, dtype, memory format, batch
-and views per video. Weights are random unless --checkpoint is given.
+included, overlapped by the loader workers), the data loader's video/s
+alone (decode + crops) with which side is the bottleneck, and peak memory,
+with the device, dtype, memory format, batch and views per video. Weights
+are random unless --checkpoint is given.
 Library: ``mmvid.analysis.speed.run_benchmark``.
 
 Examples:
     python tools/analysis/benchmark.py \\
         configs/recognition/i3d/i3d_r18-tiny_8xb1-16x2x1-12e_synthetic-rgb.py
     python tools/analysis/benchmark.py CONFIG --fast   # best for the device
+    python tools/analysis/benchmark.py CONFIG --fast --views 30 \\
+        --video-dir my_videos/          # I3D's 10x3 protocol on your videos
     python tools/analysis/benchmark.py CONFIG --device cuda --amp bf16 \\
         --channels-last --num-videos 200 --warmup 5
     python tools/analysis/benchmark.py CONFIG --fuse-conv-bn --json out.json
@@ -42,6 +46,14 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='videos per batch (default 1, as mmaction2 0.x)')
     parser.add_argument('--num-workers', type=int,
                         help="loader workers (default: the config's)")
+    parser.add_argument('--views', type=int,
+                        help='views per video, clips x crops: 30 = 10 clips '
+                        'x ThreeCrop (the I3D test protocol), 10 = 10 clips '
+                        "x CenterCrop, 1 = one centre clip (default: the "
+                        "config's test pipeline)")
+    parser.add_argument('--video-dir',
+                        help="test on the videos of this folder instead of "
+                        "the config's test set (e.g. your own videos)")
     add_fast_path_args(parser)
     parser.add_argument('--log-interval', type=int, default=10,
                         help='print the running speed every N timed '
@@ -63,7 +75,8 @@ def main(argv=None) -> int:
             channels_last=args.channels_last, compile=args.compile,
             fast=args.fast,
             batch_size=args.batch_size, num_workers=args.num_workers,
-            cfg_options=args.cfg_options, log_interval=args.log_interval)
+            cfg_options=args.cfg_options, log_interval=args.log_interval,
+            views=args.views, video_dir=args.video_dir)
     except (ValueError, RuntimeError, FileNotFoundError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 1

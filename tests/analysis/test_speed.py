@@ -113,12 +113,50 @@ def test_run_benchmark_fast_says_what_it_picked(tiny, monkeypatch, native):
     result = run_benchmark(DEMO_CONFIG, checkpoint=ckpt, num_videos=1,
                            warmup=0, num_workers=0, cfg_options=options,
                            fast=True, log=lines.append)
+    note = ('--fast: not compiled (6 views < 200: the compile would not '
+            'repay itself; add --compile to compile anyway)')
     assert lines[0] == describe_fast_path(
-        FastPath('bf16' if native else None, True, True), 'cpu', True)
+        FastPath('bf16' if native else None, True, True, compile_note=note),
+        'cpu', True)
+    assert lines[0].endswith(f'; {note}')  # 1 video x 2 clips x 3 crops
     assert ('(--fast: this CPU has native bfloat16' in lines[0]) is native
     assert result.dtype == ('bfloat16 autocast' if native else 'float32')
     assert result.fused_batchnorms == 20
     assert result.memory_format == 'channels_last_3d'
+    assert not result.compiled
+
+
+def test_run_benchmark_fast_compiles_a_long_enough_run(tiny, monkeypatch):
+    """``--fast`` compiles once the run has COMPILE_MIN_VIEWS views (here
+    lowered to the 12 of 1 warmup + 1 timed video): BN left for inductor,
+    the compile timed in the warmup and logged, scores as eager fp32."""
+    _, ckpt, options = tiny
+    monkeypatch.setattr(fast_path, 'native_bf16', lambda device: False)
+    monkeypatch.setattr(fast_path, 'COMPILE_MIN_VIEWS', 12)
+    lines = []
+    result = run_benchmark(DEMO_CONFIG, checkpoint=ckpt, num_videos=1,
+                           warmup=1, num_workers=0, cfg_options=options,
+                           fast=True, log=lines.append)
+    assert lines[0] == (
+        'inference fast path: fp32, channels_last_3d, torch.compile with '
+        'frozen weights (BN folded by inductor) (--fast: this CPU has no '
+        'native bfloat16 (AVX512-BF16 / AMX), so fp32: bf16 would run slow '
+        'reference kernels); --fast: compiled (12 views >= 12: the one-off '
+        'compile repays itself)')
+    assert lines[1].startswith('compiling the backbone for [6, 3, 16, 64, '
+                               '64] (one-off, ~14 s cold on a small CPU')
+    assert lines[2].startswith('compiled in ')
+    assert len(lines) == 3  # one shape, one compile
+    assert result.compiled and result.fused_batchnorms == 0
+    assert result.compile_seconds > 0
+    assert lines[2] == (f'compiled in {result.compile_seconds:.1f} s (first '
+                        'call included)')
+    assert 'torch.compile: yes (frozen weights; compiled in' in \
+        result.format()
+    exact = run_benchmark(DEMO_CONFIG, checkpoint=ckpt, num_videos=1,
+                          warmup=1, num_workers=0, cfg_options=options)
+    np.testing.assert_allclose(result.scores, exact.scores, rtol=1e-4,
+                               atol=1e-6)
 
 
 def test_run_benchmark_rejects_bad_arguments(tiny):
