@@ -1,6 +1,18 @@
-"""Throughput of the I3D 32x2x1 train pipeline: eager vs lazy, video vs
-rawframes, printed as clips/s and as ratios against the eager video baseline
-measured in the same run.
+"""Throughput of the I3D 32x2x1 train or test pipeline (``--pipeline``):
+eager vs lazy, video vs rawframes, printed as samples/s and as ratios
+against the eager video baseline measured in the same run.
+
+``--pipeline train`` (the default) is mmaction2's I3D 32x2x1 train pipeline:
+one random 32x2 clip per video, Resize to short side 256, MultiScaleCrop 224
+of scales (1, 0.8), Resize 224x224, Flip 0.5; a sample is one clip
+(inputs 1x3x32x224x224), the rate clips/s. ``--pipeline test`` is its test
+pipeline: 10 clips of 32x2 spaced over the video (test mode), Resize to
+short side 256, ThreeCrop 256; a sample is one video with its 30 views
+(inputs 30x3x32x256x256), the rate videos/s. ThreeCrop has no lazy mode, so
+the test pipeline runs eager only (video and rawframes): its report and
+JSON have no lazy rows or lazy / eager ratios, and say so in one line.
+Both decode with DecordInit + DecordDecode (video) or RawFrameDecode
+(rawframes) and end with FormatShape NCTHW and PackActionInputs.
 
 The data are generated here: ``--videos`` clips of ``--frames`` frames at
 340x256 (the Kinetics "340x256" layout), smooth moving patterns written as
@@ -17,6 +29,7 @@ configuration after the other. ``--json OUT`` also writes the figures.
 Example::
 
     python benchmarks/data_pipeline.py --videos 8 --rounds 2
+    python benchmarks/data_pipeline.py --pipeline test --videos 4
 """
 import argparse
 import itertools
@@ -24,7 +37,7 @@ import os
 import os.path as osp
 import tempfile
 import time
-from typing import Callable, List, Optional
+from typing import Callable, List, NamedTuple, Optional, Tuple
 
 import cv2
 import decord
@@ -42,8 +55,9 @@ register_all_modules()  # mmvid as the default scope: Compose finds its names
 
 WIDTH, HEIGHT = 340, 256
 CONFIGS = (('video', False), ('video', True), ('rawframes', False),
-           ('rawframes', True))  # (source, lazy)
+           ('rawframes', True))  # (source, lazy) of the train pipeline
 CLIP_SHAPE = (1, 3, 32, 224, 224)  # one clip of the 32x2x1 train pipeline
+TEST_SHAPE = (30, 3, 32, 256, 256)  # one video: 10 clips x 3 crops
 
 
 def machine_with_libraries() -> dict:
@@ -79,17 +93,23 @@ def write_data(root: str, num_videos: int, num_frames: int) -> list:
     return items
 
 
+def decode_steps(source: str, **sampling) -> List[dict]:
+    """SampleFrames 32x2 (``sampling``: ``num_clips``, ``test_mode``) and
+    the decoding of ``source``: DecordInit + DecordDecode for 'video',
+    RawFrameDecode for 'rawframes'."""
+    sample = dict(type='SampleFrames', clip_len=32, frame_interval=2,
+                  **sampling)
+    if source == 'video':
+        return [dict(type='DecordInit'), sample, dict(type='DecordDecode')]
+    return [sample, dict(type='RawFrameDecode')]
+
+
+PACK_STEPS = [dict(type='FormatShape', input_format='NCTHW'),
+              dict(type='PackActionInputs')]
+
+
 def train_pipeline(source: str, lazy: bool) -> Compose:
     """mmaction2's I3D 32x2x1 train pipeline (1.x packing)."""
-    if source == 'video':
-        head = [dict(type='DecordInit'),
-                dict(type='SampleFrames', clip_len=32, frame_interval=2,
-                     num_clips=1),
-                dict(type='DecordDecode')]
-    else:
-        head = [dict(type='SampleFrames', clip_len=32, frame_interval=2,
-                     num_clips=1),
-                dict(type='RawFrameDecode')]
     spatial = [
         dict(type='Resize', scale=(-1, 256), lazy=lazy),
         dict(type='MultiScaleCrop', input_size=224, scales=(1, 0.8),
@@ -97,10 +117,53 @@ def train_pipeline(source: str, lazy: bool) -> Compose:
         dict(type='Resize', scale=(224, 224), keep_ratio=False, lazy=lazy),
         dict(type='Flip', flip_ratio=0.5, lazy=lazy),
     ] + ([dict(type='Fuse')] if lazy else [])
-    return Compose(head + spatial + [
-        dict(type='FormatShape', input_format='NCTHW'),
-        dict(type='PackActionInputs')
-    ])
+    return Compose(decode_steps(source, num_clips=1) + spatial + PACK_STEPS)
+
+
+NO_LAZY_TEST = ('ThreeCrop has no lazy mode, so the test pipeline runs '
+                'eager only')
+
+
+def test_pipeline(source: str, lazy: bool = False) -> Compose:
+    """mmaction2's I3D 32x2x1 test pipeline (1.x packing): 10 clips x 3
+    crops per video. Eager only (``lazy=True`` raises ValueError)."""
+    if lazy:
+        raise ValueError(NO_LAZY_TEST)
+    spatial = [dict(type='Resize', scale=(-1, 256)),
+               dict(type='ThreeCrop', crop_size=256)]
+    return Compose(decode_steps(source, num_clips=10, test_mode=True) +
+                   spatial + PACK_STEPS)
+
+
+class Protocol(NamedTuple):
+    """What one ``--pipeline`` choice measures: its builder
+    ``build(source, lazy)``, the (source, lazy) configurations it runs, the
+    shape of one sample's ``inputs``, what one sample is (``noun``: the rate
+    is ``noun``/s, the JSON keys ``noun`` and ``noun_per_s``), a one-line
+    description of the sample and why there are no lazy configurations
+    (None where there are)."""
+    build: Callable[[str, bool], Compose]
+    configs: Tuple[Tuple[str, bool], ...]
+    shape: Tuple[int, ...]
+    noun: str
+    sample: str
+    no_lazy: Optional[str] = None
+
+    @property
+    def unit(self) -> str:
+        return f'{self.noun}/s'
+
+    @property
+    def rate_key(self) -> str:
+        return f'{self.noun}_per_s'
+
+
+PROTOCOLS = dict(
+    train=Protocol(train_pipeline, CONFIGS, CLIP_SHAPE, 'clips',
+                   'one sample = 1 clip of 3x32x224x224 per video'),
+    test=Protocol(test_pipeline, CONFIGS[::2], TEST_SHAPE, 'videos',
+                  'one sample = 1 video: 10 clips x 3 crops = 30 views of '
+                  '3x32x256x256', NO_LAZY_TEST))
 
 
 def make_sample(item, source: str, num_frames: int, seed: int) -> dict:
@@ -113,12 +176,15 @@ def make_sample(item, source: str, num_frames: int, seed: int) -> dict:
 
 
 class PipelineDataset(Dataset):
-    """Each item runs the pipeline on one video (or its rawframes)."""
+    """Each item runs the pipeline (``PROTOCOLS[pipeline]``) on one video
+    (or its rawframes)."""
 
-    def __init__(self, items, source, lazy, num_frames, rounds):
+    def __init__(self, items, source, lazy, num_frames, rounds,
+                 pipeline='train'):
         self.items, self.source, self.lazy = items, source, lazy
         self.num_frames, self.rounds = num_frames, rounds
-        self.pipeline = train_pipeline(source, lazy)
+        self.shape = PROTOCOLS[pipeline].shape
+        self.pipeline = PROTOCOLS[pipeline].build(source, lazy)
 
     def __len__(self):
         return len(self.items) * self.rounds
@@ -129,69 +195,87 @@ class PipelineDataset(Dataset):
         return self.pipeline(sample)['inputs']
 
 
-def pipeline_calls(items: list, num_frames: int) -> dict:
-    """Per configuration, a call that runs its pipeline on the next sample
-    (the videos in turn, seeded with the sample's index)."""
+def pipeline_calls(items: list, num_frames: int,
+                   pipeline: str = 'train') -> dict:
+    """Per configuration of ``PROTOCOLS[pipeline]``, a call that runs its
+    pipeline on the next sample (the videos in turn, seeded with the
+    sample's index) and checks the shape of its inputs."""
+    protocol = PROTOCOLS[pipeline]
 
     def call(config) -> Callable[[], None]:
-        pipeline = train_pipeline(*config)
+        run_pipeline = protocol.build(*config)
         indices = itertools.count()
 
         def run():
             index = next(indices)
             sample = make_sample(items[index % len(items)], config[0],
                                  num_frames, index)
-            assert pipeline(sample)['inputs'].shape == CLIP_SHAPE
+            assert run_pipeline(sample)['inputs'].shape == protocol.shape
 
         return run
 
-    return {config: call(config) for config in CONFIGS}
+    return {config: call(config) for config in protocol.configs}
 
 
-def interleaved_rates(items: list, num_frames: int, rounds: int) -> dict:
-    """clips/s of each configuration, timed sample by sample in turn."""
-    times = interleaved_times(pipeline_calls(items, num_frames),
+def interleaved_rates(items: list, num_frames: int, rounds: int,
+                      pipeline: str = 'train') -> dict:
+    """Samples/s (clips/s for train, videos/s for test) of each
+    configuration, timed sample by sample in turn."""
+    times = interleaved_times(pipeline_calls(items, num_frames, pipeline),
                               len(items) * rounds, warmup=0)
     return {config: len(t) / sum(t) for config, t in times.items()}
 
 
 def lazy_over_eager(rates: dict) -> dict:
-    """Returns ``{source: lazy clips/s / eager clips/s}`` of
-    ``{(source, lazy): clips/s}``."""
+    """Returns ``{source: lazy rate / eager rate}`` of ``{(source, lazy):
+    rate}``, for the sources measured both ways (none for the test
+    pipeline)."""
     return {source: ratio(rates[source, True], rates[source, False])
-            for source in ('video', 'rawframes')}
+            for source in ('video', 'rawframes')
+            if (source, True) in rates and (source, False) in rates}
 
 
-def clips_per_second(dataset: Dataset, workers: int) -> float:
+def samples_per_second(dataset: PipelineDataset, workers: int) -> float:
+    """Samples/s of one pass over ``dataset`` through a DataLoader with
+    ``workers`` workers, checking each sample's shape."""
     loader = DataLoader(dataset, batch_size=None, num_workers=workers,
                         shuffle=False)
     start = time.perf_counter()
     count = 0
-    for clip in loader:
-        assert clip.shape == CLIP_SHAPE
+    for inputs in loader:
+        assert inputs.shape == dataset.shape
         count += 1
     return count / (time.perf_counter() - start)
 
 
 def report(result: dict) -> None:
-    """Print the settings, the table and the lazy / eager ratios."""
+    """Print the settings, the table and the lazy / eager ratios (or, for a
+    pipeline without lazy configurations, why there are none)."""
     m, s = result['machine'], result['settings']
-    print(f'I3D 32x2x1 train pipeline, {s["videos"]} videos x {s["frames"]} '
-          f'frames at {s["width"]}x{s["height"]} (mp4v / JPEG q95), '
-          f'{s["rounds"]} rounds, workers={s["workers"]}, torch '
-          f'{m["torch"]}, opencv {m["opencv"]}')
-    print(f'{"source":10s} {"mode":6s} {"clips/s":>8s} '
+    protocol = PROTOCOLS[s['pipeline']]
+    print(f'I3D 32x2x1 {s["pipeline"]} pipeline, {s["videos"]} videos x '
+          f'{s["frames"]} frames at {s["width"]}x{s["height"]} (mp4v / JPEG '
+          f'q95), {s["rounds"]} rounds, workers={s["workers"]}, torch '
+          f'{m["torch"]}, opencv {m["opencv"]}; {s["unit"]} '
+          f'({protocol.sample})')
+    print(f'{"source":10s} {"mode":6s} {s["unit"]:>8s} '
           f'{"vs eager video":>15s}')
     for row in result['results']:
         print(f'{row["source"]:10s} {row["mode"]:6s} '
-              f'{row["clips_per_s"]:8.2f} {fmt_ratio(row["ratio"]):>15}')
-    for source, gain in result['lazy_over_eager'].items():
+              f'{row[protocol.rate_key]:8.2f} {fmt_ratio(row["ratio"]):>15}')
+    if protocol.no_lazy:
+        print(f'no lazy configurations: {protocol.no_lazy}')
+    for source, gain in result.get('lazy_over_eager', {}).items():
         print(f'lazy / eager ({source}): {fmt_ratio(gain)}')
 
 
 def main(argv: Optional[List[str]] = None) -> dict:
     """Run the benchmark, print it and return the figures (JSON-ready)."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--pipeline', choices=tuple(PROTOCOLS),
+                        default='train',
+                        help='train: clips/s, eager and lazy; test: '
+                        'videos/s (10 clips x 3 crops each), eager only')
     parser.add_argument('--videos', type=int, default=8)
     parser.add_argument('--frames', type=int, default=150)
     parser.add_argument('--rounds', type=int, default=4,
@@ -200,32 +284,40 @@ def main(argv: Optional[List[str]] = None) -> dict:
     parser.add_argument('--json', metavar='OUT',
                         help='also write the figures to this JSON file')
     args = parser.parse_args(argv)
+    protocol = PROTOCOLS[args.pipeline]
     cv2.setNumThreads(1)
     torch.set_num_threads(1)
     with tempfile.TemporaryDirectory() as root:
         items = write_data(root, args.videos, args.frames)
         # warm up file caches and imports once per source
-        for source, lazy in CONFIGS[::2]:
-            clips_per_second(
-                PipelineDataset(items[:1], source, lazy, args.frames, 1), 0)
+        for source in ('video', 'rawframes'):
+            samples_per_second(
+                PipelineDataset(items[:1], source, False, args.frames, 1,
+                                args.pipeline), 0)
         if args.workers == 0:
-            rates = interleaved_rates(items, args.frames, args.rounds)
+            rates = interleaved_rates(items, args.frames, args.rounds,
+                                      args.pipeline)
         else:
-            rates = {(source, lazy): clips_per_second(
+            rates = {(source, lazy): samples_per_second(
                 PipelineDataset(items, source, lazy, args.frames,
-                                args.rounds), args.workers)
-                     for source, lazy in CONFIGS}
+                                args.rounds, args.pipeline), args.workers)
+                     for source, lazy in protocol.configs}
     baseline = rates['video', False]
+    rate_key = protocol.rate_key
     result = dict(
         machine=machine_with_libraries(),
-        settings=dict(videos=args.videos, frames=args.frames, width=WIDTH,
-                      height=HEIGHT, rounds=args.rounds,
-                      workers=args.workers),
-        baseline=dict(source='video', mode='eager', clips_per_s=baseline),
-        results=[dict(source=source, mode='lazy' if lazy else 'eager',
-                      clips_per_s=rate, ratio=ratio(rate, baseline))
-                 for (source, lazy), rate in rates.items()],
-        lazy_over_eager=lazy_over_eager(rates))
+        settings=dict(pipeline=args.pipeline, unit=protocol.unit,
+                      sample_shape=list(protocol.shape), videos=args.videos,
+                      frames=args.frames, width=WIDTH, height=HEIGHT,
+                      rounds=args.rounds, workers=args.workers),
+        baseline={'source': 'video', 'mode': 'eager', rate_key: baseline},
+        results=[{'source': source, 'mode': 'lazy' if lazy else 'eager',
+                  rate_key: rate, 'ratio': ratio(rate, baseline)}
+                 for (source, lazy), rate in rates.items()])
+    if protocol.no_lazy:
+        result['settings']['no_lazy'] = protocol.no_lazy
+    else:
+        result['lazy_over_eager'] = lazy_over_eager(rates)
     report(result)
     write_json(args.json, result)
     return result

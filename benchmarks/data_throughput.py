@@ -1,7 +1,16 @@
-"""Data-loader throughput of the I3D 32x2x1 train pipeline by worker count:
-eager vs lazy, video vs rawframes, as clips/s and as ratios against the
-baseline (eager video with the first ``--workers`` count) measured in the
-same run.
+"""Data-loader throughput of the I3D 32x2x1 train or test pipeline
+(``--pipeline``) by worker count: eager vs lazy, video vs rawframes, as
+samples/s and as ratios against the baseline (eager video with the first
+``--workers`` count) measured in the same run.
+
+The pipelines are ``data_pipeline.py``'s (``PROTOCOLS``). ``--pipeline
+train`` (the default): one 32x2 clip per video, Resize, MultiScaleCrop 224,
+Resize, Flip; a sample is one clip, the rate clips/s; eager and lazy.
+``--pipeline test``: 10 test-mode clips of 32x2 per video, Resize to short
+side 256, ThreeCrop 256; a sample is one video with its 30 views (inputs
+30x3x32x256x256), the rate videos/s. ThreeCrop has no lazy mode, so the
+test pipeline runs eager only: the tables have no lazy rows or columns and
+no lazy / eager ratios, and one line says so.
 
 The data and pipelines come from ``data_pipeline.py`` (imported, not
 copied): ``--videos`` clips of ``--frames`` frames at 340x256 written with
@@ -22,12 +31,15 @@ Each loader first runs one untimed epoch (it starts the persistent workers
 and warms the file cache); then ``--rounds`` timed epochs each, one epoch
 per loader in turn, the order rotated every round, so that drift in the
 machine's speed (another job on it) affects all configurations alike.
-clips/s = clips loaded / seconds spent iterating that loader's epochs.
+clips/s (train) or videos/s (test) = samples loaded / seconds spent
+iterating that loader's epochs.
 
 Example::
 
     python benchmarks/data_throughput.py --videos 8 --rounds 2 \\
         --workers 0 1 2 --json throughput.json
+    python benchmarks/data_throughput.py --pipeline test --videos 4 \\
+        --rounds 1 --workers 0 1
 """
 import argparse
 import contextlib
@@ -50,7 +62,7 @@ from mmvid.registry import FUNCTIONS
 import data_pipeline  # writer, pipelines and dataset
 from benchkit import (describe_cpu, fmt_ratio, interleaved_times, ratio,
                       write_json)
-from data_pipeline import CLIP_SHAPE, CONFIGS
+from data_pipeline import PROTOCOLS
 
 # the loader configs' worker_init_fn, looked up by the name they use
 limit_worker_threads = FUNCTIONS.get('mmvid.limit_worker_threads')
@@ -124,11 +136,12 @@ def write_data(root: str, num_videos: int, num_frames: int,
 
 
 def make_loader(items: list, source: str, lazy: bool, num_frames: int,
-                workers: int, batch_size: int) -> DataLoader:
-    """A loader set up like the configs' train loader (one epoch: every
-    video once)."""
+                workers: int, batch_size: int,
+                pipeline: str = 'train') -> DataLoader:
+    """A loader set up like the configs' loaders (one epoch: every video
+    once, through ``PROTOCOLS[pipeline]``)."""
     dataset = data_pipeline.PipelineDataset(items, source, lazy, num_frames,
-                                            rounds=1)
+                                            rounds=1, pipeline=pipeline)
     return DataLoader(
         dataset,
         batch_size=batch_size,
@@ -140,22 +153,26 @@ def make_loader(items: list, source: str, lazy: bool, num_frames: int,
 
 
 def run_epoch(loader: DataLoader) -> None:
-    """One pass over the loader: every video once, as one clip."""
-    clips = 0
+    """One pass over the loader: every video once, as one sample (a clip
+    for train, the video's 30 views for test) of the dataset's shape."""
+    samples = 0
     for batch in loader:
-        assert tuple(batch.shape[1:]) == CLIP_SHAPE, batch.shape
-        clips += batch.shape[0]
-    assert clips == len(loader.dataset), (clips, len(loader.dataset))
+        assert tuple(batch.shape[1:]) == loader.dataset.shape, batch.shape
+        samples += batch.shape[0]
+    assert samples == len(loader.dataset), (samples, len(loader.dataset))
 
 
 def measure(items: list, num_frames: int, workers: Sequence[int],
-            rounds: int, batch_size: int) -> Dict[Key, Tuple[int, float]]:
-    """(clips, seconds) of every configuration, timed epoch by epoch in a
-    rotating order after one untimed epoch each."""
+            rounds: int, batch_size: int,
+            pipeline: str = 'train') -> Dict[Key, Tuple[int, float]]:
+    """(samples, seconds) of every configuration of ``PROTOCOLS[pipeline]``
+    with every worker count, timed epoch by epoch in a rotating order after
+    one untimed epoch each."""
     epochs = {(w, source, lazy): functools.partial(
         run_epoch, make_loader(items, source, lazy, num_frames, w,
-                               batch_size))
-              for w in workers for source, lazy in CONFIGS}
+                               batch_size, pipeline))
+              for w in workers
+              for source, lazy in PROTOCOLS[pipeline].configs}
     try:
         times = interleaved_times(epochs, rounds, warmup=1)
     finally:
@@ -166,6 +183,10 @@ def measure(items: list, num_frames: int, workers: Sequence[int],
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--pipeline', choices=tuple(PROTOCOLS),
+                        default='train',
+                        help='train: clips/s, eager and lazy; test: '
+                        'videos/s (10 clips x 3 crops each), eager only')
     parser.add_argument('--videos', type=int, default=8)
     parser.add_argument('--frames', type=int, default=150,
                         help='frames per generated video')
@@ -192,8 +213,14 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def report(result: dict) -> None:
+    """Print the settings, the machine, the per-configuration table and the
+    ratios by worker count (lazy / eager only where the pipeline has lazy
+    configurations; otherwise one line says why not)."""
     m, s = result['machine'], result['settings']
-    print(f'I3D 32x2x1 train pipeline through torch DataLoaders: '
+    protocol = PROTOCOLS[s['pipeline']]
+    unit = s['unit']
+    print(f'I3D 32x2x1 {s["pipeline"]} pipeline in {unit} '
+          f'({protocol.sample}) through torch DataLoaders: '
           f'{s["videos"]} videos x {s["frames"]} frames at '
           f'{s["width"]}x{s["height"]}, {s["codec"]} / JPEG q95 rawframes; '
           f'{s["rounds"]} timed epoch{"s" * (s["rounds"] > 1)} per '
@@ -212,26 +239,32 @@ def report(result: dict) -> None:
     print(f'baseline: {base["source"]} {base["mode"]}, workers='
           f'{base["workers"]}')
     print()
-    print(f'{"workers":>7s}  {"source":10s} {"mode":6s} {"clips/s":>8s} '
+    print(f'{"workers":>7s}  {"source":10s} {"mode":6s} {unit:>8s} '
           f'{"vs baseline":>12s}')
     for row in result['results']:
         print(f'{row["workers"]:7d}  {row["source"]:10s} {row["mode"]:6s} '
-              f'{row["clips_per_s"]:8.2f} {fmt_ratio(row["ratio"]):>12}')
+              f'{row[protocol.rate_key]:8.2f} '
+              f'{fmt_ratio(row["ratio"]):>12}')
     print()
     print('ratios vs baseline')
     columns = [f'{source} {"lazy" if lazy else "eager"}'
-               for source, lazy in CONFIGS]
+               for source, lazy in protocol.configs]
+    gains = ([] if protocol.no_lazy else  # (source, title, width)
+             [('video', 'lazy/eager video', 16),
+              ('rawframes', 'lazy/eager raw', 14)])
     print(f'{"workers":>7s}  ' + '  '.join(f'{c:>15s}' for c in columns) +
-          f'  {"lazy/eager video":>16s}  {"lazy/eager raw":>14s}')
+          ''.join(f'  {title:>{width}s}' for _, title, width in gains))
     by_key = {(r['workers'], r['source'], r['mode']): r
               for r in result['results']}
     for w in s['workers']:
         ratios = [by_key[w, source, 'lazy' if lazy else 'eager']['ratio']
-                  for source, lazy in CONFIGS]
-        lazy_gain = result['lazy_over_eager'][str(w)]
+                  for source, lazy in protocol.configs]
+        gain = result.get('lazy_over_eager', {}).get(str(w), {})
         print(f'{w:7d}  ' + '  '.join(f'{fmt_ratio(r):>15}' for r in ratios)
-              + f'  {fmt_ratio(lazy_gain["video"]):>16}  '
-              f'{fmt_ratio(lazy_gain["rawframes"]):>14}')
+              + ''.join(f'  {fmt_ratio(gain[source]):>{width}}'
+                        for source, _, width in gains))
+    if protocol.no_lazy:
+        print(f'no lazy configurations: {protocol.no_lazy}')
 
 
 def main(argv: Optional[List[str]] = None) -> dict:
@@ -246,41 +279,49 @@ def main(argv: Optional[List[str]] = None) -> dict:
             items, codec = write_data(root, args.videos, args.frames,
                                       args.codec)
             totals = measure(items, args.frames, args.workers, args.rounds,
-                             args.batch_size)
+                             args.batch_size, args.pipeline)
     finally:  # the caller's thread settings back (main() run in a test)
         torch.set_num_threads(saved[0])
         cv2.setNumThreads(saved[1])
         cv2.ocl.setUseOpenCL(saved[2])
     load_end = os.getloadavg()[0]
+    protocol = PROTOCOLS[args.pipeline]
+    noun, rate_key = protocol.noun, protocol.rate_key  # clips or videos
     base_key = (args.workers[0], 'video', False)
     base_rate = totals[base_key][0] / totals[base_key][1]
     results = []
-    for (w, source, lazy), (clips, seconds) in totals.items():
-        rate = clips / seconds
-        results.append(
-            dict(workers=w, source=source, mode='lazy' if lazy else 'eager',
-                 clips=clips, seconds=seconds, clips_per_s=rate,
-                 ratio=ratio(rate, base_rate)))
-    rates = {key: clips / seconds for key, (clips, seconds) in totals.items()}
+    for (w, source, lazy), (samples, seconds) in totals.items():
+        rate = samples / seconds
+        results.append({
+            'workers': w, 'source': source,
+            'mode': 'lazy' if lazy else 'eager', noun: samples,
+            'seconds': seconds, rate_key: rate,
+            'ratio': ratio(rate, base_rate)})
+    rates = {key: samples / seconds
+             for key, (samples, seconds) in totals.items()}
     result = dict(
         machine=data_pipeline.machine_with_libraries(),
-        settings=dict(videos=args.videos, frames=args.frames,
-                      width=data_pipeline.WIDTH, height=data_pipeline.HEIGHT,
-                      codec=CODECS[codec][1], rounds=args.rounds,
-                      workers=list(args.workers), batch_size=args.batch_size,
-                      persistent_workers=True,
+        settings=dict(pipeline=args.pipeline, unit=protocol.unit,
+                      sample_shape=list(protocol.shape), videos=args.videos,
+                      frames=args.frames, width=data_pipeline.WIDTH,
+                      height=data_pipeline.HEIGHT, codec=CODECS[codec][1],
+                      rounds=args.rounds, workers=list(args.workers),
+                      batch_size=args.batch_size, persistent_workers=True,
                       worker_init_fn='mmvid.limit_worker_threads',
                       pin_memory=torch.cuda.is_available()),
         load_average=dict(start=load_start, end=load_end),
-        baseline=dict(workers=base_key[0], source='video', mode='eager',
-                      clips_per_s=base_rate),
-        results=results,
-        lazy_over_eager={
+        baseline={'workers': base_key[0], 'source': 'video',
+                  'mode': 'eager', rate_key: base_rate},
+        results=results)
+    if protocol.no_lazy:
+        result['settings']['no_lazy'] = protocol.no_lazy
+    else:
+        result['lazy_over_eager'] = {
             str(w): data_pipeline.lazy_over_eager(
                 {(source, lazy): rate
                  for (workers, source, lazy), rate in rates.items()
                  if workers == w})
-            for w in args.workers})
+            for w in args.workers}
     report(result)
     write_json(args.json, result)
     return result

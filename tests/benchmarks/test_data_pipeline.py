@@ -52,6 +52,8 @@ def test_table_and_json(workers, tmp_path, capsys):
     assert lines[0].startswith('I3D 32x2x1 train pipeline, 2 videos x 12 '
                                'frames at 340x256 (mp4v / JPEG q95), 1 '
                                f'rounds, workers={workers}, torch ')
+    assert lines[0].endswith('; clips/s (one sample = 1 clip of '
+                             '3x32x224x224 per video)')
     assert lines[1].split() == ['source', 'mode', 'clips/s', 'vs', 'eager',
                                 'video']
     rows = [line.split() for line in lines[2:6]]
@@ -72,6 +74,13 @@ def test_table_and_json(workers, tmp_path, capsys):
     assert {'cpu', 'logical_cores', 'torch', 'decord', 'opencv',
             'cuda'} <= set(saved['machine'])
     assert saved['settings']['workers'] == workers
+    assert saved['settings']['pipeline'] == 'train'
+    assert saved['settings']['unit'] == 'clips/s'
+    assert saved['settings']['sample_shape'] == [1, 3, 32, 224, 224]
+    assert 'no_lazy' not in saved['settings']
+    assert all(set(r) == {'source', 'mode', 'clips_per_s', 'ratio'}
+               for r in saved['results'])
+    assert set(saved['baseline']) == {'source', 'mode', 'clips_per_s'}
     rates = {(r['source'], r['mode']): r['clips_per_s']
              for r in saved['results']}
     assert saved['baseline']['clips_per_s'] == rates['video', 'eager']
@@ -79,3 +88,70 @@ def test_table_and_json(workers, tmp_path, capsys):
     assert saved['results'][0]['ratio'] == 1.0
     assert saved['lazy_over_eager']['video'] == \
         rates['video', 'lazy'] / rates['video', 'eager']
+
+
+def test_test_pipeline_table_and_json(tmp_path, capsys):
+    """``--pipeline test``: 30 views per video, videos/s, eager rows only
+    (ThreeCrop has no lazy mode) and one line saying why."""
+    out_json = tmp_path / 'figures.json'
+    result = data_pipeline.main([
+        '--pipeline', 'test', '--videos', '2', '--frames', '12', '--rounds',
+        '1', '--json', str(out_json)
+    ])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith('I3D 32x2x1 test pipeline, 2 videos x 12 '
+                               'frames at 340x256 (mp4v / JPEG q95), 1 '
+                               'rounds, workers=0, torch ')
+    assert lines[0].endswith('; videos/s (one sample = 1 video: 10 clips x '
+                             '3 crops = 30 views of 3x32x256x256)')
+    assert lines[1].split() == ['source', 'mode', 'videos/s', 'vs', 'eager',
+                                'video']
+    rows = [line.split() for line in lines[2:4]]
+    assert [tuple(row[:2]) for row in rows] == ROWS[::2]
+    assert rows[0][3] == '1.00x'
+    for row, saved in zip(rows, result['results']):
+        assert row[2] == f'{saved["videos_per_s"]:.2f}'
+        assert row[3] == f'{saved["ratio"]:.2f}x'
+    assert lines[4:] == ['no lazy configurations: ThreeCrop has no lazy '
+                         'mode, so the test pipeline runs eager only']
+
+    saved = json.loads(out_json.read_text())
+    assert saved == json.loads(json.dumps(result))
+    assert set(saved) == {'machine', 'settings', 'baseline', 'results'}
+    assert saved['settings']['pipeline'] == 'test'
+    assert saved['settings']['unit'] == 'videos/s'
+    assert saved['settings']['sample_shape'] == [30, 3, 32, 256, 256]
+    assert saved['settings']['no_lazy'] == data_pipeline.NO_LAZY_TEST
+    assert [(r['source'], r['mode']) for r in saved['results']] == ROWS[::2]
+    for row in saved['results']:
+        assert set(row) == {'source', 'mode', 'videos_per_s', 'ratio'}
+        assert row['videos_per_s'] > 0
+    assert saved['baseline'] == {
+        'source': 'video', 'mode': 'eager',
+        'videos_per_s': saved['results'][0]['videos_per_s']}
+    assert saved['results'][0]['ratio'] == 1.0
+
+
+
+@pytest.mark.parametrize('source', ['video', 'rawframes'])
+def test_test_pipeline_views(source, tmp_path):
+    """One test sample: 10 clips x 3 crops, crop-major (views 0-9 the left
+    crop, 10-19 the right, 20-29 the middle of the 340-wide frames); the
+    pipeline has no lazy form."""
+    items = data_pipeline.write_data(str(tmp_path), 1, 5)
+    dataset = data_pipeline.PipelineDataset(items, source, False, 5, 1,
+                                            pipeline='test')
+    assert len(dataset) == 1 and dataset.shape == (30, 3, 32, 256, 256)
+    inputs = dataset[0]
+    assert tuple(inputs.shape) == data_pipeline.TEST_SHAPE
+    left, right, middle = inputs[:10], inputs[10:20], inputs[20:]
+    # ThreeCrop 256 of 340: x offsets 0, 84 and 42
+    assert torch.equal(left[..., 84:], right[..., :172])
+    assert torch.equal(left[..., 42:], middle[..., :214])
+    assert not torch.equal(left, right)
+    with pytest.raises(ValueError, match='ThreeCrop has no lazy mode'):
+        data_pipeline.PROTOCOLS['test'].build(source, True)
+    assert data_pipeline.PROTOCOLS['test'].configs == (('video', False),
+                                                       ('rawframes', False))
+    assert data_pipeline.lazy_over_eager({('video', False): 2.0,
+                                          ('rawframes', False): 3.0}) == {}
