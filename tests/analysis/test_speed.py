@@ -144,7 +144,7 @@ def test_run_benchmark_fast_compiles_a_long_enough_run(tiny, monkeypatch):
         'reference kernels); --fast: compiled (12 views >= 12: the one-off '
         'compile repays itself)')
     assert lines[1].startswith('compiling the backbone for [6, 3, 16, 64, '
-                               '64] (one-off, ~14 s cold on a small CPU')
+                               '64] (one-off, ~11 s cold on a small CPU')
     assert lines[2].startswith('compiled in ')
     assert len(lines) == 3  # one shape, one compile
     assert result.compiled and result.fused_batchnorms == 0

@@ -4,6 +4,7 @@ bit-identical reruns, resuming equal to not stopping, and 0.x result files.
 import json
 import os.path as osp
 import pickle
+import re
 import sys
 import types
 
@@ -243,3 +244,26 @@ def test_test_tool_fast_path_scores_within_the_tolerance_of_its_choice(
         np.testing.assert_allclose(fast, fp32_scores, rtol=1e-4, atol=1e-6)
     assert (fast.argmax(1) == fp32_scores.argmax(1)).all()
 
+
+
+def test_test_tool_compiled_gives_the_fp32_scores(decisive_checkpoint, data,
+                                                  fp32_scores, tmp_path):
+    """``--compile`` (fp32: native bf16 forced off) runs the compiled path,
+    frozen weights and the normalisation inside the compiled call, logs the
+    compile and gives the exact path's scores to float rounding; plain
+    ``--fast`` on these 3 videos x 6 views says why it did not compile."""
+    fast, log = run_test_tool(data, decisive_checkpoint,
+                              tmp_path / 'compiled.json', tmp_path / 'work',
+                              '--compile', '--channels-last',
+                              force_native_bf16=False)
+    assert ('inference fast path: fp32, channels_last_3d, torch.compile '
+            'with frozen weights (BN folded by inductor)') in log
+    assert 'compiling the backbone for [6, 3, 16, 64, 64] (one-off' in log
+    assert re.search(r'compiled in [\d.]+ s \(first call included\)', log)
+    np.testing.assert_allclose(fast, fp32_scores, rtol=1e-4, atol=1e-6)
+    _, log = run_test_tool(data, decisive_checkpoint,
+                           tmp_path / 'fast.json', tmp_path / 'work2',
+                           '--fast', force_native_bf16=False)
+    assert (FAST_LINES[False] + '; --fast: not compiled (18 views < 200: '
+            'the compile would not repay itself; add --compile to compile '
+            'anyway)') in log
