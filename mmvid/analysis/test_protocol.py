@@ -77,16 +77,23 @@ def list_videos(video_dir: str) -> List[str]:
 
 
 def use_video_dir(cfg: Config, video_dir: str, list_file: str) -> int:
-    """Point the config's test set at every video of ``video_dir`` (label
-    0, no label map), writing the file list to ``list_file``; returns the
-    number of videos."""
+    """Make the config's test set every video of ``video_dir`` (label 0, no
+    label map): a ``VideoDataset`` over the file list written to
+    ``list_file``, the test pipeline made to decode videos (a rawframe
+    pipeline gets ``DecordInit`` / ``DecordDecode``, as the demo does).
+    Returns the number of videos."""
+    from mmvid.apis.inference import pipeline_for_input
     names = list_videos(video_dir)
     with open(list_file, 'w') as f:
         f.writelines(f'{name} 0\n' for name in names)
-    dataset = cfg.test_dataloader.dataset
-    dataset.ann_file = list_file
-    dataset.data_prefix = dict(video=osp.abspath(video_dir))
-    dataset.pop('label_file', None)
+    old = cfg.test_dataloader.dataset
+    dataset = dict(type='VideoDataset', ann_file=list_file,
+                   data_prefix=dict(video=osp.abspath(video_dir)),
+                   pipeline=pipeline_for_input(old.pipeline, 'video'),
+                   test_mode=True)
+    if 'on_error' in old:
+        dataset['on_error'] = old.on_error
+    cfg.test_dataloader.dataset = dataset
     return len(names)
 
 

@@ -66,9 +66,13 @@ def test_video_dir(tmp_path):
     listing = tmp_path / 'list.txt'
     assert use_video_dir(cfg, str(tmp_path), str(listing)) == 3
     assert listing.read_text() == 'a.avi 0\nb.MP4 0\nc.mkv 0\n'
-    dataset = cfg.test_dataloader.dataset
+    dataset = cfg.test_dataloader.dataset  # was a RawframeDataset
+    assert dataset.type == 'VideoDataset' and dataset.test_mode
     assert dataset.ann_file == str(listing)
     assert dataset.data_prefix == dict(video=str(tmp_path))
+    assert [t['type'] for t in dataset.pipeline] == [
+        'DecordInit', 'SampleFrames', 'DecordDecode', 'Resize', 'ThreeCrop',
+        'FormatShape', 'PackActionInputs']
     assert 'label_file' not in dataset
 
 
