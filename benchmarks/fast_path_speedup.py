@@ -2,7 +2,8 @@
 as ratios against fp32 NCDHW eager measured in the same process.
 
 Inference (model only, eval, no_grad): one view of ``--frames`` x
-``--size``² through backbone + head, for
+``--size``² raw uint8 pixels through the data preprocessor (normalisation),
+backbone and head, as ``test_step`` computes the logits, for
 
 - ``fp32 NCDHW``: the baseline (``memory_format='contiguous'``);
 - ``fp32 channels_last_3d``: the recognizer's default on a CPU;
@@ -34,7 +35,7 @@ Example::
 import argparse
 import copy
 import sys
-from typing import List
+from typing import Callable, List, Optional
 
 import torch
 import torch.nn.functional as F
@@ -84,6 +85,23 @@ def agreement(logits: torch.Tensor, ref: torch.Tensor) -> dict:
         top1_agree=bool((logits.argmax(1) == ref.argmax(1)).all()))
 
 
+def logits_call(model: torch.nn.Module, amp: Optional[str],
+                clip: torch.Tensor) -> Callable[[], torch.Tensor]:
+    """What ``test_step`` computes for a video of one view, up to the
+    logits: data preprocessor, ``extract_feat`` (layout), head, on the raw
+    pixels ``clip`` (uint8 ``[3, T, H, W]``), under autocast to ``amp``
+    (None for a compiled model: its autocast is inside)."""
+    data = dict(inputs=[clip[None]])
+    device = clip.device
+
+    def call():
+        with torch.no_grad(), autocast(device, amp):
+            inputs = model.data_preprocessor(data)['inputs']
+            return model.cls_head(model.extract_feat(inputs)).float()
+
+    return call
+
+
 def inference(args, device: torch.device, bf16: bool) -> dict:
     base = build(args.config, 'contiguous', device).eval()
     randomize_bn_(base)
@@ -112,19 +130,12 @@ def inference(args, device: torch.device, bf16: bool) -> dict:
                         allow_slow_amp=True, log=print)
         variants['bf16 CL + compile'] = (fast, None)
     gen = torch.Generator().manual_seed(1)
-    x = torch.randn(1, 3, args.frames, args.size, args.size,
-                    generator=gen).to(device)
-
-    def forward(model, amp):
-        inputs = x.contiguous(memory_format=torch.channels_last_3d) \
-            if model.memory_format == 'channels_last_3d' else x
-        with torch.no_grad(), autocast(device, amp):
-            return model.cls_head(model.backbone(inputs))
-
-    outputs = {name: forward(*v) for name, v in variants.items()}
-    seconds = medians(interleaved_times(
-        {name: (lambda v=v: forward(*v)) for name, v in variants.items()},
-        args.repeats, device=device))
+    clip = torch.randint(0, 256, (3, args.frames, args.size, args.size),
+                         generator=gen, dtype=torch.uint8).to(device)
+    calls = {name: logits_call(model, amp, clip)
+             for name, (model, amp) in variants.items()}
+    outputs = {name: call() for name, call in calls.items()}
+    seconds = medians(interleaved_times(calls, args.repeats, device=device))
     ref = outputs['fp32 NCDHW'].float()
     return {name: dict(seconds=seconds[name],
                        speedup=ratio(seconds['fp32 NCDHW'], seconds[name]),
@@ -186,18 +197,27 @@ def table(title: str, rows: dict) -> List[str]:
     return lines
 
 
-def main(argv=None) -> int:
+def view_parser(doc: str, repeats: int) -> argparse.ArgumentParser:
+    """The options of a script timing one I3D view (``doc``: its module
+    docstring): ``--config`` (I3D R50), ``--frames`` (32), ``--size`` (224),
+    ``--repeats`` (``repeats``) and ``--json``."""
     parser = argparse.ArgumentParser(
-        description=__doc__.split('\n')[0],
+        description=doc.split('\n')[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=__doc__.split('\n', 1)[1])
+        epilog=doc.split('\n', 1)[1])
     parser.add_argument('--config', default=CONFIG)
-    parser.add_argument('--device', default='cpu')
     parser.add_argument('--frames', type=int, default=32)
     parser.add_argument('--size', type=int, default=224)
+    parser.add_argument('--repeats', type=int, default=repeats)
+    parser.add_argument('--json', help='write the figures here')
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = view_parser(__doc__, repeats=5)
+    parser.add_argument('--device', default='cpu')
     parser.add_argument('--batch', type=int, default=2,
                         help='training batch (default 2)')
-    parser.add_argument('--repeats', type=int, default=5)
     parser.add_argument('--skip-training', action='store_true')
     parser.add_argument('--compile', action='store_true',
                         help='also time torch.compile (inference with '
@@ -205,7 +225,6 @@ def main(argv=None) -> int:
                         'compiles)')
     parser.add_argument('--slow-bf16', action='store_true',
                         help='also time bf16 where it is not native')
-    parser.add_argument('--json', help='write the figures here')
     args = parser.parse_args(argv)
     register_all_modules()
     device = torch.device(args.device)
