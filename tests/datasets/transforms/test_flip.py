@@ -118,3 +118,23 @@ def test_key_contract(lazy):
     del results['imgs']
     with pytest.raises(KeyError, match=r"Flip needs \['imgs'\]"):
         flip(results)
+
+
+@pytest.mark.parametrize('dtype,channels', [
+    (np.uint8, 3), (np.float32, 2), (np.uint8, 1), (np.int16, 4),
+    (np.int64, 3), (np.bool_, 3)],
+    ids=['uint8-rgb', 'float32-flow', 'uint8-1ch', 'int16-4ch',
+         'int64-numpy', 'bool-numpy'])
+@pytest.mark.parametrize('direction,axis', [('horizontal', 1),
+                                            ('vertical', 0)])
+def test_flip_frame_every_dtype_and_channel_count(dtype, channels, direction,
+                                                  axis):
+    """cv2.flip where OpenCV takes the frame, numpy elsewhere (int64, bool):
+    np.flip's values, the shape kept (a 1-channel axis too), contiguous."""
+    from mmvid.datasets.transforms.flip import flip_frame
+    img = np.random.default_rng(1).integers(0, 200, (5, 7, channels))
+    img = img.astype(dtype)
+    got = flip_frame(img, direction)
+    assert got.shape == img.shape and got.dtype == img.dtype
+    assert got.flags['C_CONTIGUOUS']
+    np.testing.assert_array_equal(got, np.flip(img, axis=axis))

@@ -225,3 +225,30 @@ def test_sampler_to_model_input():
             assert got == [100 * crop + start + 2 * t for t in range(8)]
     assert out['data_samples'].gt_label.tolist() == [1]
     assert isinstance(pipeline[0], SampleFrames)
+
+
+def reference_ncthw(imgs, num_clips, clip_len):
+    """The layout by stacking and a transposed copy (the two-pass way)."""
+    imgs = np.stack(imgs)
+    imgs = imgs.reshape((-1, num_clips, clip_len) + imgs.shape[1:])
+    imgs = imgs.transpose(0, 1, 5, 2, 3, 4)
+    return np.ascontiguousarray(imgs.reshape((-1, ) + imgs.shape[2:]))
+
+
+@pytest.mark.parametrize('dtype,channels', [
+    (np.uint8, 3), (np.float32, 2), (np.uint8, 1), (np.uint16, 4),
+    (np.uint8, 5), (np.int64, 3)],
+    ids=['uint8-rgb', 'float32-flow', 'uint8-1ch', 'uint16-4ch',
+         'uint8-5ch-numpy', 'int64-numpy'])
+def test_single_pass_layout_equals_stack_and_transpose(dtype, channels):
+    """Every branch of the one-pass layout (cv2.split for what OpenCV
+    splits, numpy for more channels or other dtypes), on cropped views of
+    frames as the crops hand them on: the two-pass layout's values."""
+    rng = np.random.default_rng(2)
+    frames = [rng.integers(0, 250, (9, 11, channels)).astype(dtype)[1:7, 2:9]
+              for _ in range(3 * 2 * 4)]  # 3 crops x 2 clips x 4 frames
+    out = FormatShape('NCTHW')(dict(imgs=frames, num_clips=2, clip_len=4))
+    expected = reference_ncthw(frames, 2, 4)
+    assert out['imgs'].shape == expected.shape == (6, channels, 4, 6, 7)
+    assert out['imgs'].dtype == dtype and out['imgs'].flags['C_CONTIGUOUS']
+    np.testing.assert_array_equal(out['imgs'], expected)
