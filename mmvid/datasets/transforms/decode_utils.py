@@ -23,7 +23,7 @@
 import os
 import os.path as osp
 from abc import abstractmethod
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -169,15 +169,31 @@ class VideoReaderInit(VideoTransform):
 
     Args:
         num_threads: decoding threads of the reader, an int >= 0 (0: the
-            library picks); the subclass gives it to the library.
+            library picks) or ``'auto'`` (all usable cores in the main
+            process, the cores shared among the workers in a DataLoader
+            worker: :func:`~.threads.auto_decoder_threads`); the subclass
+            gives :meth:`reader_threads` to the library.
     """
     required_keys = ('filename', )
     added_keys = ('video_reader', 'total_frames', 'avg_fps')
     backend = ''
 
-    def __init__(self, num_threads: int = 1):
+    def __init__(self, num_threads: Union[int, str] = 1):
         super().__init__()
-        self.num_threads = check_int_arg('num_threads', num_threads)
+        if num_threads != 'auto':
+            if isinstance(num_threads, str):
+                raise TypeError("num_threads must be an int >= 0 or 'auto', "
+                                f'got {num_threads!r}')
+            num_threads = check_int_arg('num_threads', num_threads)
+        self.num_threads = num_threads
+
+    def reader_threads(self) -> int:
+        """The decoding threads of the reader opened now: ``num_threads``,
+        or for ``'auto'`` :func:`~.threads.auto_decoder_threads`."""
+        if self.num_threads == 'auto':
+            from .threads import auto_decoder_threads  # imports this module
+            return auto_decoder_threads()
+        return self.num_threads
 
     def transform(self, results: dict) -> dict:
         path = results['filename']

@@ -5,11 +5,13 @@ decord is imported when a transform is built, so this module imports (and
 registers its transforms) where decord has no wheel; building one there
 raises an ``ImportError`` saying what to install.
 
-Threads: decord's ``num_threads`` is per reader and defaults to 1 here, so
-``W`` loader workers use ``W`` decoding threads, not ``W x cores``.
+Threads: decord's ``num_threads`` is per reader; the default ``'auto'``
+shares the usable cores among the loader workers (``W`` workers on ``W``
+cores: one thread each) and gives a single process (no workers) all of
+them.
 """
 import re
-from typing import Any, List, Tuple
+from typing import Any, List, Tuple, Union
 
 import numpy as np
 
@@ -57,7 +59,11 @@ class DecordInit(VideoReaderInit):
     ``total_frames`` (int, > 0), ``avg_fps`` (float).
 
     Args:
-        num_threads: decoding threads of the reader (0: decord picks).
+        num_threads: decoding threads of the reader: ``'auto'`` (the
+            default: all usable cores in the main process, the cores shared
+            among the workers in a DataLoader worker; see
+            :func:`~.threads.auto_decoder_threads`), an int (0: decord
+            picks). Decoded frames are the same whatever the count.
         io_backend: where the file is read from; only ``'disk'`` (decord
             reads the path itself, without loading the file into memory).
 
@@ -67,7 +73,8 @@ class DecordInit(VideoReaderInit):
     """
     backend = BACKEND
 
-    def __init__(self, num_threads: int = 1, io_backend: str = 'disk'):
+    def __init__(self, num_threads: Union[int, str] = 'auto',
+                 io_backend: str = 'disk'):
         super().__init__(num_threads)
         if io_backend not in IO_BACKENDS:
             raise ValueError(f'io_backend must be one of {IO_BACKENDS}, got '
@@ -78,7 +85,8 @@ class DecordInit(VideoReaderInit):
     def _open_reader(self, path: str) -> Tuple[Any, int]:
         decord = import_decord()
         try:
-            reader = decord.VideoReader(path, num_threads=self.num_threads)
+            reader = decord.VideoReader(path,
+                                        num_threads=self.reader_threads())
         except Exception as error:  # decord raises RuntimeError/DECORDError
             raise BadSampleError(f'decord could not open {path} as a video: '
                                  f'{_reason(error)}') from error

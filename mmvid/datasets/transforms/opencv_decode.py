@@ -59,7 +59,7 @@ class OpenCVInit(VideoReaderInit):
             reader = cv2.VideoCapture(path, cv2.CAP_FFMPEG)
         else:
             reader = cv2.VideoCapture(path, cv2.CAP_FFMPEG,
-                                      [threads_prop, self.num_threads])
+                                      [threads_prop, self.reader_threads()])
         if not reader.isOpened():
             raise BadSampleError(
                 f'OpenCV could not open {path} as a video (not a video file, '

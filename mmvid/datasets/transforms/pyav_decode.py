@@ -94,12 +94,12 @@ class PyAVInit(VideoReaderInit):
 
     def _open_reader(self, path: str) -> Tuple[Any, int]:
         av = _import_av()
-        container = _open(av, path, self.num_threads)
+        container = _open(av, path, self.reader_threads())
         total_frames = container.streams.video[0].frames
         if total_frames <= 0:
             total_frames = _count_packets(container, path)
             container.close()
-            container = _open(av, path, self.num_threads)
+            container = _open(av, path, self.reader_threads())
         return container, total_frames
 
     def _avg_fps(self, container: Any) -> float:

@@ -444,3 +444,63 @@ def test_without_decord_the_error_names_the_extra_and_other_decoders(
         check_video(path, backend='decord')
     results = OpenCVInit()(dict(filename=path))
     assert results['total_frames'] == 4
+
+
+@pytest.fixture(scope='module')
+def h264_video(tmp_path_factory):
+    """An H.264 video with short GOPs (seeks decode from a key frame),
+    written by the imageio-ffmpeg binary of the test requirements."""
+    import subprocess
+    import imageio_ffmpeg
+    path = str(tmp_path_factory.mktemp('h264') / 'testsrc.mp4')
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), '-loglevel', 'error',
+                    '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=25',
+                    '-t', '6', '-c:v', 'libx264', '-g', '40', '-pix_fmt',
+                    'yuv420p', path], check=True)
+    return path
+
+
+def test_decord_frames_are_the_same_whatever_the_thread_count(h264_video):
+    """'auto' (the default; 2 threads or more in this process where the
+    machine has 2 cores), 1 and 3 threads decode identical frames, for a
+    train-like clip and for overlapping test-like clips."""
+    from mmvid.datasets.transforms import threads
+    assert DecordInit().num_threads == 'auto'
+    clips = [np.arange(70, 134, 2),  # one 32x2 clip across a key frame
+             np.concatenate([np.arange(s, s + 40, 2) for s in (0, 30, 60,
+                                                                 90)])]
+    for inds in clips:
+        decoded = {}
+        for count in ('auto', 1, 3):
+            init = DecordInit(num_threads=count)
+            results = init(dict(filename=h264_video))
+            results['frame_inds'] = inds
+            decoded[count] = np.stack(DecordDecode()(results)['imgs'])
+        assert decoded[1].shape == (len(inds), 120, 160, 3)
+        np.testing.assert_array_equal(decoded['auto'], decoded[1])
+        np.testing.assert_array_equal(decoded[3], decoded[1])
+    assert DecordInit().reader_threads() == threads.auto_decoder_threads()
+
+
+def test_auto_decoder_threads_in_the_main_process_and_in_workers(
+        monkeypatch):
+    import types
+
+    import torch.utils.data
+
+    from mmvid.datasets.transforms import threads
+    worker = None
+    monkeypatch.setattr(torch.utils.data, 'get_worker_info', lambda: worker)
+    for cores, expected in ((1, 1), (2, 2), (6, 6), (64, 8)):
+        monkeypatch.setattr(threads, 'usable_cores', lambda c=cores: c)
+        assert threads.auto_decoder_threads() == expected  # main process
+    for cores, workers, expected in ((8, 2, 4), (2, 2, 1), (2, 8, 1),
+                                     (16, 3, 5)):
+        monkeypatch.setattr(threads, 'usable_cores', lambda c=cores: c)
+        worker = types.SimpleNamespace(num_workers=workers)
+        assert threads.auto_decoder_threads() == expected
+    assert PyAVInit(num_threads='auto').reader_threads() == expected
+    assert OpenCVInit().reader_threads() == 1
+    with pytest.raises(TypeError, match="num_threads must be an int >= 0 "
+                       "or 'auto', got 'many'"):
+        DecordInit(num_threads='many')
