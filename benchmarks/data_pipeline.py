@@ -1,6 +1,7 @@
 """Throughput of the I3D 32x2x1 train or test pipeline (``--pipeline``):
 eager vs lazy, video vs rawframes, printed as samples/s and as ratios
-against the eager video baseline measured in the same run.
+against the eager video baseline measured in the same run; then the eager
+pipelines transform by transform.
 
 ``--pipeline train`` (the default) is mmaction2's I3D 32x2x1 train pipeline:
 one random 32x2 clip per video, Resize to short side 256, MultiScaleCrop 224
@@ -15,14 +16,33 @@ Both decode with DecordInit + DecordDecode (video) or RawFrameDecode
 (rawframes) and end with FormatShape NCTHW and PackActionInputs.
 
 The data are generated here: ``--videos`` clips of ``--frames`` frames at
-340x256 (the Kinetics "340x256" layout), smooth moving patterns written as
-MPEG-4 Part 2 (``mp4v``) ``.mp4`` with OpenCV, and the same frames as JPEG
-rawframes (quality 95). Each configuration decodes and transforms every video
-``--rounds`` times. With ``--workers 0`` (the default) the configurations
-are interleaved sample by sample, in a rotating order, so that drift in
-the machine's speed affects all of them alike; with ``--workers N`` each
-configuration runs through a torch DataLoader with N worker processes, one
-configuration after the other. ``--json OUT`` also writes the figures.
+``--size WxH`` (default 340x256, the Kinetics "340x256" layout), smooth
+moving patterns written as MPEG-4 Part 2 (``mp4v``) ``.mp4`` with OpenCV,
+and the same frames as JPEG rawframes (quality 95). ``--video-dir DIR``
+runs on the videos of DIR instead (its files ending .mp4, .avi, .mkv, .webm
+or .mov, any case, sorted by name; ``--videos``, ``--frames`` and
+``--size`` are then unused): video configurations only, as there are no
+rawframes, and the report names the folder, its number of videos and their
+sizes and frame counts. Each configuration decodes and transforms every
+video ``--rounds`` times. With ``--workers 0`` (the default) the
+configurations are interleaved sample by sample, in a rotating order, so
+that drift in the machine's speed affects all of them alike; with
+``--workers N`` each configuration runs through a torch DataLoader with N
+worker processes, one configuration after the other.
+
+Per transform: then, in this process whatever ``--workers``, the eager
+configurations (video, and rawframes unless ``--video-dir``) run every
+video ``--rounds`` times more, interleaved sample by sample as above, with
+each transform of the pipeline called in turn as ``Compose`` calls them and
+timed alone (``time.perf_counter()`` around the call, summed over all
+samples). The table gives per transform, in pipeline order, its ms per
+sample (ms/clip for train, ms/video for test) and its share of the
+pipeline's time (``perf_counter()`` around the whole chain of transforms,
+summed likewise: the transforms' sum is that less the loop's overhead),
+and the pipeline's rate (clips/s or videos/s) over that time: the rate of
+the transforms alone, without building the sample dict (the rates above
+include it). ``--json OUT`` also writes the figures; the breakdown is under
+``per_transform``.
 
 ``data_throughput.py`` imports the data, pipelines and dataset from here.
 
@@ -30,6 +50,8 @@ Example::
 
     python benchmarks/data_pipeline.py --videos 8 --rounds 2
     python benchmarks/data_pipeline.py --pipeline test --videos 4
+    python benchmarks/data_pipeline.py --size 1280x720 --videos 4
+    python benchmarks/data_pipeline.py --video-dir ~/kinetics/val_sample
 """
 import argparse
 import itertools
@@ -37,7 +59,8 @@ import os
 import os.path as osp
 import tempfile
 import time
-from typing import Callable, List, NamedTuple, Optional, Tuple
+from typing import (Callable, Dict, List, NamedTuple, Optional, Sequence,
+                    Tuple)
 
 import cv2
 import decord
@@ -48,8 +71,8 @@ from torch.utils.data import DataLoader, Dataset
 
 from mmvid.utils import register_all_modules
 
-from benchkit import (fmt_ratio, interleaved_times, machine_description,
-                      ratio, write_json)
+from benchkit import (fmt_ms, fmt_ratio, interleaved_times,
+                      machine_description, ratio, write_json)
 
 register_all_modules()  # mmvid as the default scope: Compose finds its names
 
@@ -58,6 +81,7 @@ CONFIGS = (('video', False), ('video', True), ('rawframes', False),
            ('rawframes', True))  # (source, lazy) of the train pipeline
 CLIP_SHAPE = (1, 3, 32, 224, 224)  # one clip of the 32x2x1 train pipeline
 TEST_SHAPE = (30, 3, 32, 256, 256)  # one video: 10 clips x 3 crops
+VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.webm', '.mov')
 
 
 def machine_with_libraries() -> dict:
@@ -68,16 +92,63 @@ def machine_with_libraries() -> dict:
                 cuda=torch.cuda.is_available())
 
 
-def write_data(root: str, num_videos: int, num_frames: int) -> list:
-    """Write videos and their rawframes; return (video, frame_dir) pairs."""
+def parse_size(text: str) -> Tuple[int, int]:
+    """``'WxH'`` (e.g. ``'1280x720'``) as ``(width, height)``, both
+    positive; argparse's ``type`` for ``--size``."""
+    try:
+        width, height = (int(v) for v in text.lower().split('x'))
+    except ValueError:
+        width = height = 0
+    if width <= 0 or height <= 0:
+        raise argparse.ArgumentTypeError(
+            f'expected WIDTHxHEIGHT with positive integers, e.g. 340x256; '
+            f'got {text!r}')
+    return width, height
+
+
+def find_videos(folder: str) -> List[str]:
+    """The paths of the videos in ``folder`` (files ending with one of
+    :data:`VIDEO_EXTENSIONS`, any case), sorted by name.
+
+    Raises:
+        ValueError: ``folder`` is no folder or holds no such file.
+    """
+    if not osp.isdir(folder):
+        raise ValueError(f'--video-dir {folder}: no such folder')
+    videos = sorted(
+        osp.join(folder, name) for name in os.listdir(folder)
+        if name.lower().endswith(VIDEO_EXTENSIONS)
+        and osp.isfile(osp.join(folder, name)))
+    if not videos:
+        raise ValueError(f'--video-dir {folder}: no videos (files ending '
+                         f'{", ".join(VIDEO_EXTENSIONS)}) in this folder')
+    return videos
+
+
+def describe_videos(videos: Sequence[str]) -> List[dict]:
+    """Per video: ``{file, width, height, frames}`` as decord reads it."""
+    rows = []
+    for video in videos:
+        reader = decord.VideoReader(video, num_threads=1)
+        height, width = reader[0].shape[:2]
+        rows.append(dict(file=osp.basename(video), width=int(width),
+                         height=int(height), frames=len(reader)))
+    return rows
+
+
+def write_data(root: str, num_videos: int, num_frames: int,
+               size: Tuple[int, int] = (WIDTH, HEIGHT)) -> list:
+    """Write videos of ``size`` (width, height) and their rawframes; return
+    (video, frame_dir) pairs."""
     items = []
-    yy, xx = np.mgrid[0:HEIGHT, 0:WIDTH].astype(np.float32)
+    width, height = size
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
     for v in range(num_videos):
         video = osp.join(root, f'video_{v}.mp4')
         frame_dir = osp.join(root, f'frames_{v}')
         os.makedirs(frame_dir)
         writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*'mp4v'), 25,
-                                 (WIDTH, HEIGHT))
+                                 (width, height))
         for i in range(num_frames):
             phase = 0.05 * i + v
             bgr = np.stack([
@@ -157,6 +228,18 @@ class Protocol(NamedTuple):
     def rate_key(self) -> str:
         return f'{self.noun}_per_s'
 
+    @property
+    def per_sample(self) -> str:
+        """``'ms/clip'`` or ``'ms/video'``: the unit of a time per sample."""
+        return f'ms/{self.noun[:-1]}'
+
+    def select(self, sources: Sequence[str],
+               eager_only: bool = False) -> Tuple[Tuple[str, bool], ...]:
+        """The configurations of ``sources`` (eager ones only if
+        ``eager_only``), in the order of :attr:`configs`."""
+        return tuple((source, lazy) for source, lazy in self.configs
+                     if source in sources and not (eager_only and lazy))
+
 
 PROTOCOLS = dict(
     train=Protocol(train_pipeline, CONFIGS, CLIP_SHAPE, 'clips',
@@ -195,15 +278,55 @@ class PipelineDataset(Dataset):
         return self.pipeline(sample)['inputs']
 
 
-def pipeline_calls(items: list, num_frames: int,
-                   pipeline: str = 'train') -> dict:
-    """Per configuration of ``PROTOCOLS[pipeline]``, a call that runs its
-    pipeline on the next sample (the videos in turn, seeded with the
-    sample's index) and checks the shape of its inputs."""
+class TimedPipeline:
+    """Calls the transforms of a ``Compose`` in turn as it does (stopping
+    at one that returns None) and adds each one's seconds
+    (``perf_counter()`` around its call) to :attr:`seconds`, the whole
+    chain's to :attr:`total` and one to :attr:`samples` per call."""
+
+    def __init__(self, pipeline: Compose):
+        self.transforms = list(pipeline.transforms)
+        self.names = [type(t).__name__ for t in self.transforms]
+        self.seconds = [0.0] * len(self.transforms)
+        self.total, self.samples = 0.0, 0
+
+    def __call__(self, data: dict) -> Optional[dict]:
+        start = time.perf_counter()
+        for index, transform in enumerate(self.transforms):
+            begin = time.perf_counter()
+            data = transform(data)
+            self.seconds[index] += time.perf_counter() - begin
+            if data is None:
+                break
+        self.total += time.perf_counter() - start
+        self.samples += 1
+        return data
+
+    def breakdown(self) -> dict:
+        """``{samples, total_ms, transforms: [{name, ms, share}]}``: the ms
+        per sample of the chain and of each transform (pipeline order) and
+        each one's share of the chain's time."""
+        per_sample = 1e3 / max(self.samples, 1)
+        return dict(samples=self.samples, total_ms=self.total * per_sample,
+                    transforms=[dict(name=name, ms=seconds * per_sample,
+                                     share=ratio(seconds, self.total))
+                                for name, seconds in zip(self.names,
+                                                         self.seconds)])
+
+
+def pipeline_calls(items: list, num_frames: int, pipeline: str = 'train',
+                   pipelines: Optional[Dict[Tuple[str, bool],
+                                            Callable]] = None) -> dict:
+    """Per configuration, a call that runs its pipeline on the next sample
+    (the videos in turn, seeded with the sample's index) and checks the
+    shape of its inputs. ``pipelines``: ``{(source, lazy): pipeline}``;
+    by default every configuration of ``PROTOCOLS[pipeline]``, built."""
     protocol = PROTOCOLS[pipeline]
+    if pipelines is None:
+        pipelines = {c: protocol.build(*c) for c in protocol.configs}
 
     def call(config) -> Callable[[], None]:
-        run_pipeline = protocol.build(*config)
+        run_pipeline = pipelines[config]
         indices = itertools.count()
 
         def run():
@@ -214,16 +337,41 @@ def pipeline_calls(items: list, num_frames: int,
 
         return run
 
-    return {config: call(config) for config in protocol.configs}
+    return {config: call(config) for config in pipelines}
 
 
 def interleaved_rates(items: list, num_frames: int, rounds: int,
-                      pipeline: str = 'train') -> dict:
+                      pipeline: str = 'train',
+                      sources: Sequence[str] = ('video', 'rawframes')
+                      ) -> dict:
     """Samples/s (clips/s for train, videos/s for test) of each
-    configuration, timed sample by sample in turn."""
-    times = interleaved_times(pipeline_calls(items, num_frames, pipeline),
-                              len(items) * rounds, warmup=0)
+    configuration of ``sources``, timed sample by sample in turn."""
+    protocol = PROTOCOLS[pipeline]
+    pipelines = {c: protocol.build(*c) for c in protocol.select(sources)}
+    times = interleaved_times(
+        pipeline_calls(items, num_frames, pipeline, pipelines),
+        len(items) * rounds, warmup=0)
     return {config: len(t) / sum(t) for config, t in times.items()}
+
+
+def per_transform(items: list, num_frames: int, rounds: int,
+                  pipeline: str = 'train',
+                  sources: Sequence[str] = ('video', 'rawframes')
+                  ) -> List[dict]:
+    """The eager configurations of ``sources`` run transform by transform
+    (:class:`TimedPipeline`), interleaved sample by sample, every video
+    ``rounds`` times. Returns per configuration ``{source, mode, <rate
+    key>, samples, total_ms, transforms}`` (:meth:`TimedPipeline.breakdown`;
+    the rate: samples / the chain's seconds)."""
+    protocol = PROTOCOLS[pipeline]
+    timed = {c: TimedPipeline(protocol.build(*c))
+             for c in protocol.select(sources, eager_only=True)}
+    interleaved_times(pipeline_calls(items, num_frames, pipeline, timed),
+                      len(items) * rounds, warmup=0)
+    return [dict(source=source, mode='eager',
+                 **{protocol.rate_key: ratio(t.samples, t.total)},
+                 **t.breakdown())
+            for (source, _), t in timed.items()]
 
 
 def lazy_over_eager(rates: dict) -> dict:
@@ -248,14 +396,46 @@ def samples_per_second(dataset: PipelineDataset, workers: int) -> float:
     return count / (time.perf_counter() - start)
 
 
+def describe_data(settings: dict) -> str:
+    """The data of a run: the generated videos and rawframes, or the
+    folder's videos (how many, their sizes and frame counts)."""
+    s = settings
+    if s.get('video_dir') is None:
+        return (f'{s["videos"]} videos x {s["frames"]} frames at '
+                f'{s["width"]}x{s["height"]} (mp4v / JPEG q95)')
+    sizes = sorted({f'{v["width"]}x{v["height"]}' for v in s['video_files']})
+    frames = [v['frames'] for v in s['video_files']]
+    counts = f'{min(frames)}' if min(frames) == max(frames) else \
+        f'{min(frames)}-{max(frames)}'
+    return (f'{s["videos"]} videos of {s["video_dir"]} ({", ".join(sizes)}, '
+            f'{counts} frames; video only, no rawframes)')
+
+
+def report_per_transform(rows: List[dict], protocol: Protocol) -> None:
+    """Print, per eager configuration, the pipeline's rate and time per
+    sample and each transform's time per sample and share of it."""
+    unit = protocol.per_sample
+    print(f'per transform (eager, transforms timed one by one, '
+          f'{unit} and share of the pipeline\'s time):')
+    for row in rows:
+        print(f'{row["source"]} eager: {row[protocol.rate_key]:.2f} '
+              f'{protocol.unit}, {fmt_ms(row["total_ms"])} {unit} over '
+              f'{row["samples"]} samples')
+        print(f'  {"transform":18s} {unit:>10s} {"share":>7s}')
+        for t in row['transforms']:
+            print(f'  {t["name"]:18s} {t["ms"]:10.2f} {t["share"]:7.1%}')
+        print(f'  {"sum":18s} {sum(t["ms"] for t in row["transforms"]):10.2f}'
+              f' {sum(t["share"] for t in row["transforms"]):7.1%}')
+
+
 def report(result: dict) -> None:
-    """Print the settings, the table and the lazy / eager ratios (or, for a
-    pipeline without lazy configurations, why there are none)."""
+    """Print the settings, the table, the lazy / eager ratios (or, for a
+    pipeline without lazy configurations, why there are none) and the
+    per-transform tables."""
     m, s = result['machine'], result['settings']
     protocol = PROTOCOLS[s['pipeline']]
-    print(f'I3D 32x2x1 {s["pipeline"]} pipeline, {s["videos"]} videos x '
-          f'{s["frames"]} frames at {s["width"]}x{s["height"]} (mp4v / JPEG '
-          f'q95), {s["rounds"]} rounds, workers={s["workers"]}, torch '
+    print(f'I3D 32x2x1 {s["pipeline"]} pipeline, {describe_data(s)}, '
+          f'{s["rounds"]} rounds, workers={s["workers"]}, torch '
           f'{m["torch"]}, opencv {m["opencv"]}; {s["unit"]} '
           f'({protocol.sample})')
     print(f'{"source":10s} {"mode":6s} {s["unit"]:>8s} '
@@ -267,6 +447,7 @@ def report(result: dict) -> None:
         print(f'no lazy configurations: {protocol.no_lazy}')
     for source, gain in result.get('lazy_over_eager', {}).items():
         print(f'lazy / eager ({source}): {fmt_ratio(gain)}')
+    report_per_transform(result['per_transform'], protocol)
 
 
 def main(argv: Optional[List[str]] = None) -> dict:
@@ -281,35 +462,58 @@ def main(argv: Optional[List[str]] = None) -> dict:
     parser.add_argument('--rounds', type=int, default=4,
                         help='passes over the videos per configuration')
     parser.add_argument('--workers', type=int, default=0)
+    parser.add_argument('--size', type=parse_size, default=(WIDTH, HEIGHT),
+                        metavar='WxH',
+                        help='size of the generated videos (default '
+                        f'{WIDTH}x{HEIGHT}; e.g. 1280x720)')
+    parser.add_argument('--video-dir', metavar='DIR',
+                        help='run on the videos of DIR (.mp4 .avi .mkv '
+                        '.webm .mov, sorted) instead of generated ones: '
+                        'video configurations only; --videos, --frames '
+                        'and --size unused')
     parser.add_argument('--json', metavar='OUT',
                         help='also write the figures to this JSON file')
     args = parser.parse_args(argv)
     protocol = PROTOCOLS[args.pipeline]
+    settings = dict(pipeline=args.pipeline, unit=protocol.unit,
+                    sample_shape=list(protocol.shape), videos=args.videos,
+                    frames=args.frames, width=args.size[0],
+                    height=args.size[1], rounds=args.rounds,
+                    workers=args.workers)
+    if args.video_dir is not None:
+        try:
+            videos = find_videos(args.video_dir)
+        except ValueError as error:
+            parser.error(str(error))
+        settings.update(videos=len(videos), frames=None, width=None,
+                        height=None, video_dir=args.video_dir,
+                        video_files=describe_videos(videos))
+    sources = ('video',) if args.video_dir else ('video', 'rawframes')
     cv2.setNumThreads(1)
     torch.set_num_threads(1)
     with tempfile.TemporaryDirectory() as root:
-        items = write_data(root, args.videos, args.frames)
+        items = [(video, None) for video in videos] if args.video_dir else \
+            write_data(root, args.videos, args.frames, args.size)
         # warm up file caches and imports once per source
-        for source in ('video', 'rawframes'):
+        for source in sources:
             samples_per_second(
                 PipelineDataset(items[:1], source, False, args.frames, 1,
                                 args.pipeline), 0)
         if args.workers == 0:
             rates = interleaved_rates(items, args.frames, args.rounds,
-                                      args.pipeline)
+                                      args.pipeline, sources)
         else:
             rates = {(source, lazy): samples_per_second(
                 PipelineDataset(items, source, lazy, args.frames,
                                 args.rounds, args.pipeline), args.workers)
-                     for source, lazy in protocol.configs}
+                     for source, lazy in protocol.select(sources)}
+        transforms = per_transform(items, args.frames, args.rounds,
+                                   args.pipeline, sources)
     baseline = rates['video', False]
     rate_key = protocol.rate_key
     result = dict(
         machine=machine_with_libraries(),
-        settings=dict(pipeline=args.pipeline, unit=protocol.unit,
-                      sample_shape=list(protocol.shape), videos=args.videos,
-                      frames=args.frames, width=WIDTH, height=HEIGHT,
-                      rounds=args.rounds, workers=args.workers),
+        settings=settings,
         baseline={'source': 'video', 'mode': 'eager', rate_key: baseline},
         results=[{'source': source, 'mode': 'lazy' if lazy else 'eager',
                   rate_key: rate, 'ratio': ratio(rate, baseline)}
@@ -318,6 +522,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
         result['settings']['no_lazy'] = protocol.no_lazy
     else:
         result['lazy_over_eager'] = lazy_over_eager(rates)
+    result['per_transform'] = transforms
     report(result)
     write_json(args.json, result)
     return result

@@ -1,8 +1,11 @@
 """``benchmarks/data_pipeline.py`` on tiny data: the samples each
 configuration runs, its table and JSON."""
 import json
+import time
 
 import cv2
+import decord
+import numpy as np
 import pytest
 import torch
 
@@ -62,15 +65,16 @@ def test_table_and_json(workers, tmp_path, capsys):
     for row, saved in zip(rows, result['results']):
         assert row[2] == f'{saved["clips_per_s"]:.2f}'
         assert row[3] == f'{saved["ratio"]:.2f}x'
-    assert lines[6:] == [
+    assert lines[6:8] == [
         f'lazy / eager ({source}): '
         f'{result["lazy_over_eager"][source]:.2f}x'
         for source in ('video', 'rawframes')]
+    assert lines[8].startswith('per transform (eager')
 
     saved = json.loads(out_json.read_text())
     assert saved == json.loads(json.dumps(result))
     assert set(saved) == {'machine', 'settings', 'baseline', 'results',
-                          'lazy_over_eager'}
+                          'lazy_over_eager', 'per_transform'}
     assert {'cpu', 'logical_cores', 'torch', 'decord', 'opencv',
             'cuda'} <= set(saved['machine'])
     assert saved['settings']['workers'] == workers
@@ -112,12 +116,14 @@ def test_test_pipeline_table_and_json(tmp_path, capsys):
     for row, saved in zip(rows, result['results']):
         assert row[2] == f'{saved["videos_per_s"]:.2f}'
         assert row[3] == f'{saved["ratio"]:.2f}x'
-    assert lines[4:] == ['no lazy configurations: ThreeCrop has no lazy '
-                         'mode, so the test pipeline runs eager only']
+    assert lines[4:5] == ['no lazy configurations: ThreeCrop has no lazy '
+                          'mode, so the test pipeline runs eager only']
+    assert lines[5].startswith('per transform (eager')
 
     saved = json.loads(out_json.read_text())
     assert saved == json.loads(json.dumps(result))
-    assert set(saved) == {'machine', 'settings', 'baseline', 'results'}
+    assert set(saved) == {'machine', 'settings', 'baseline', 'results',
+                          'per_transform'}
     assert saved['settings']['pipeline'] == 'test'
     assert saved['settings']['unit'] == 'videos/s'
     assert saved['settings']['sample_shape'] == [30, 3, 32, 256, 256]
@@ -130,7 +136,6 @@ def test_test_pipeline_table_and_json(tmp_path, capsys):
         'source': 'video', 'mode': 'eager',
         'videos_per_s': saved['results'][0]['videos_per_s']}
     assert saved['results'][0]['ratio'] == 1.0
-
 
 
 @pytest.mark.parametrize('source', ['video', 'rawframes'])
@@ -155,3 +160,200 @@ def test_test_pipeline_views(source, tmp_path):
                                                        ('rawframes', False))
     assert data_pipeline.lazy_over_eager({('video', False): 2.0,
                                           ('rawframes', False): 3.0}) == {}
+
+
+TRAIN_TRANSFORMS = {
+    'video': ['DecordInit', 'SampleFrames', 'DecordDecode'],
+    'rawframes': ['SampleFrames', 'RawFrameDecode']}
+TRAIN_SPATIAL = ['Resize', 'MultiScaleCrop', 'Resize', 'Flip', 'FormatShape',
+                 'PackActionInputs']
+TEST_SPATIAL = ['Resize', 'ThreeCrop', 'FormatShape', 'PackActionInputs']
+
+
+def check_per_transform(row, names, protocol, samples):
+    """One ``per_transform`` row: the pipeline's transforms in order, each
+    with non-negative ms whose sum is at most the pipeline's time and at
+    least 90% of it (the loop's own overhead is the rest); the shares and
+    the rate agree with the times."""
+    assert [t['name'] for t in row['transforms']] == names
+    assert row['samples'] == samples
+    ms = [t['ms'] for t in row['transforms']]
+    assert all(m >= 0 for m in ms)
+    assert 0.9 * row['total_ms'] <= sum(ms) <= row['total_ms']
+    for t in row['transforms']:
+        assert t['share'] == pytest.approx(t['ms'] / row['total_ms'])
+    assert row[protocol.rate_key] == pytest.approx(1e3 / row['total_ms'])
+
+
+def printed_tables(lines, protocol):
+    """``{source: [(name, ms, share %)]}`` of the printed per-transform
+    tables (the lines after the one starting 'per transform')."""
+    start = next(i for i, line in enumerate(lines)
+                 if line.startswith('per transform (eager'))
+    tables, source = {}, None
+    for line in lines[start + 1:]:
+        if not line.startswith('  '):
+            source = line.split()[0]
+            assert line.split()[1] == 'eager:'
+            tables[source] = []
+        elif line.split()[:2] != ['transform', protocol.per_sample]:
+            name, ms, share = line.split()
+            tables[source].append((name, float(ms), float(share[:-1])))
+    return tables
+
+
+@pytest.mark.parametrize('pipeline', ['train', 'test'])
+def test_per_transform_table_and_json(pipeline, tmp_path, capsys):
+    """The eager video and rawframes pipelines timed transform by
+    transform: printed and under ``per_transform`` in the JSON."""
+    out_json = tmp_path / 'figures.json'
+    result = data_pipeline.main([
+        '--pipeline', pipeline, '--videos', '2', '--frames', '12',
+        '--rounds', '1', '--json', str(out_json)])
+    protocol = data_pipeline.PROTOCOLS[pipeline]
+    spatial = TRAIN_SPATIAL if pipeline == 'train' else TEST_SPATIAL
+    rows = json.loads(out_json.read_text())['per_transform']
+    assert rows == json.loads(json.dumps(result['per_transform']))
+    assert [(r['source'], r['mode']) for r in rows] == [
+        ('video', 'eager'), ('rawframes', 'eager')]
+    tables = printed_tables(capsys.readouterr().out.splitlines(), protocol)
+    assert list(tables) == ['video', 'rawframes']
+    for row in rows:
+        names = TRAIN_TRANSFORMS[row['source']] + spatial
+        assert names == [type(t).__name__ for t in protocol.build(
+            row['source'], False).transforms]
+        check_per_transform(row, names, protocol, samples=2)
+        table = tables[row['source']]
+        assert [name for name, _, _ in table] == names + ['sum']
+        for (_, ms, share), saved in zip(table, row['transforms']):
+            assert ms == round(saved['ms'], 2)
+            assert share == round(100 * saved['share'], 1)
+
+
+def test_timed_pipeline_times_each_transform():
+    """Each transform's own time lands in its slot; the chain's output is
+    what the transforms return, and a None stops it as in Compose."""
+
+    class Sleep:
+        def __init__(self, seconds, key):
+            self.seconds, self.key = seconds, key
+
+        def __call__(self, data):
+            time.sleep(self.seconds)
+            return dict(data, **{self.key: self.seconds})
+
+    class Stop:
+        def __call__(self, data):
+            return None
+
+    class Pipeline:
+        transforms = [Sleep(0.01, 'a'), Sleep(0.03, 'b')]
+
+    timed = data_pipeline.TimedPipeline(Pipeline())
+    assert timed({'x': 1}) == {'x': 1, 'a': 0.01, 'b': 0.03}
+    assert timed({'x': 2})['x'] == 2
+    first, second = timed.seconds
+    assert first >= 0.02 and second >= 0.06
+    assert first + second <= timed.total
+    row = timed.breakdown()
+    assert row['samples'] == 2
+    assert [t['name'] for t in row['transforms']] == ['Sleep', 'Sleep']
+    assert row['transforms'][1]['ms'] >= 30
+    Pipeline.transforms = [Stop(), Sleep(0.01, 'a')]
+    stopped = data_pipeline.TimedPipeline(Pipeline())
+    assert stopped({}) is None and stopped.seconds[1] == 0.0
+
+
+def test_timed_pipeline_output_is_compose_output(tmp_path):
+    """Timed transform by transform, the train pipeline gives the same
+    inputs as Compose for the same sample."""
+    items = data_pipeline.write_data(str(tmp_path), 1, 12)
+    for source in ('video', 'rawframes'):
+        compose = data_pipeline.train_pipeline(source, False)
+        timed = data_pipeline.TimedPipeline(compose)
+        sample = data_pipeline.make_sample(items[0], source, 12, 7)
+        again = data_pipeline.make_sample(items[0], source, 12, 7)
+        assert torch.equal(timed(sample)['inputs'], compose(again)['inputs'])
+
+
+def test_size_sets_the_generated_videos(tmp_path, capsys):
+    """``--size WxH``: the videos and rawframes are written at that size
+    and the report says it; malformed sizes are rejected."""
+    items = data_pipeline.write_data(str(tmp_path), 1, 4, size=(160, 96))
+    video, frame_dir = items[0]
+    reader = decord.VideoReader(video)
+    assert len(reader) == 4 and reader[0].shape == (96, 160, 3)
+    assert cv2.imread(f'{frame_dir}/img_00001.jpg').shape == (96, 160, 3)
+    assert data_pipeline.parse_size('1280x720') == (1280, 720)
+
+    result = data_pipeline.main(['--size', '160x96', '--videos', '1',
+                                 '--frames', '8', '--rounds', '1'])
+    assert (result['settings']['width'], result['settings']['height']) == \
+        (160, 96)
+    assert ' 1 videos x 8 frames at 160x96 (mp4v / JPEG q95)' in \
+        capsys.readouterr().out.splitlines()[0]
+    for bad in ('340', '0x256', 'axb', '340x256x3'):
+        with pytest.raises(SystemExit):
+            data_pipeline.main(['--size', bad])
+        assert 'expected WIDTHxHEIGHT' in capsys.readouterr().err
+
+
+def write_videos(folder, sizes):
+    """Small mp4v videos of 10 frames, one per (width, height)."""
+    folder.mkdir()
+    for i, (width, height) in enumerate(sizes):
+        writer = cv2.VideoWriter(str(folder / f'clip_{i}.mp4'),
+                                 cv2.VideoWriter_fourcc(*'mp4v'), 25,
+                                 (width, height))
+        for f in range(10):
+            writer.write(np.full((height, width, 3), 20 * f + 10 * i,
+                                 np.uint8))
+        writer.release()
+
+
+def test_video_dir_runs_on_the_folder(tmp_path, capsys):
+    """``--video-dir``: the folder's videos (sorted, other files skipped),
+    video configurations only, the report names the folder and count."""
+    folder = tmp_path / 'vids'
+    write_videos(folder, [(96, 64), (80, 64)])
+    (folder / 'notes.txt').write_text('not a video')
+    assert data_pipeline.find_videos(str(folder)) == [
+        str(folder / 'clip_0.mp4'), str(folder / 'clip_1.mp4')]
+    out_json = tmp_path / 'figures.json'
+    result = data_pipeline.main(['--video-dir', str(folder), '--rounds', '1',
+                                 '--json', str(out_json)])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(
+        f'I3D 32x2x1 train pipeline, 2 videos of {folder} (80x64, 96x64, 10 '
+        'frames; video only, no rawframes), 1 rounds, workers=0, ')
+    assert [line.split()[:2] for line in lines[2:4]] == [
+        ['video', 'eager'], ['video', 'lazy']]
+    assert lines[4] == f'lazy / eager (video): ' \
+        f'{result["lazy_over_eager"]["video"]:.2f}x'
+    saved = json.loads(out_json.read_text())
+    assert saved['settings']['video_dir'] == str(folder)
+    assert saved['settings']['videos'] == 2
+    assert saved['settings']['video_files'] == [
+        dict(file='clip_0.mp4', width=96, height=64, frames=10),
+        dict(file='clip_1.mp4', width=80, height=64, frames=10)]
+    assert [(r['source'], r['mode']) for r in saved['results']] == [
+        ('video', 'eager'), ('video', 'lazy')]
+    assert list(saved['lazy_over_eager']) == ['video']
+    [row] = saved['per_transform']
+    protocol = data_pipeline.PROTOCOLS['train']
+    check_per_transform(row, TRAIN_TRANSFORMS['video'] + TRAIN_SPATIAL,
+                        protocol, samples=2)
+    assert list(printed_tables(lines, protocol)) == ['video']
+
+
+def test_video_dir_rejects_missing_or_empty_folder(tmp_path, capsys):
+    empty = tmp_path / 'empty'
+    empty.mkdir()
+    (empty / 'notes.txt').write_text('not a video')
+    for folder, message in ((tmp_path / 'missing', 'no such folder'),
+                            (empty, 'no videos (files ending .mp4, .avi, '
+                             '.mkv, .webm, .mov) in this folder')):
+        with pytest.raises(SystemExit) as exit_info:
+            data_pipeline.main(['--video-dir', str(folder)])
+        assert exit_info.value.code == 2
+        assert f'--video-dir {folder}: {message}' in capsys.readouterr().err
