@@ -28,24 +28,11 @@ from typing import Any, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from ..errors import BadSampleError
+from .arg_checks import check_int_arg
 from .base import VideoTransform
+from .threads import auto_decoder_threads
 
 DECODE_MODES = ('accurate', 'efficient')
-
-
-def check_int_arg(name: str, value: int, minimum: int = 0) -> int:
-    """Return ``value`` if it is an ``int`` (not a bool) >= ``minimum``.
-
-    Raises:
-        TypeError: ``value`` is not an int.
-        ValueError: ``value`` < ``minimum``.
-    """
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(
-            f'{name} must be an int, got {type(value).__name__} {value!r}')
-    if value < minimum:
-        raise ValueError(f'{name} must be >= {minimum}, got {value}')
-    return int(value)
 
 
 def check_video_file(path: str, backend: str) -> None:
@@ -191,7 +178,6 @@ class VideoReaderInit(VideoTransform):
         """The decoding threads of the reader opened now: ``num_threads``,
         or for ``'auto'`` :func:`~.threads.auto_decoder_threads`."""
         if self.num_threads == 'auto':
-            from .threads import auto_decoder_threads  # imports this module
             return auto_decoder_threads()
         return self.num_threads
 

@@ -16,7 +16,7 @@ import os
 
 import cv2
 
-from .decode_utils import check_int_arg
+from .arg_checks import check_int_arg
 
 
 def limit_decoder_threads(num_threads: int = 1) -> None:
