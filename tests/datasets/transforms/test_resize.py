@@ -155,3 +155,28 @@ def test_key_contract():
         assert set(transform.added_keys) <= set(out)
     assert 'lazy' in Resize(scale=0.5, lazy=True).added_keys
     assert 'lazy' not in Resize.added_keys
+
+
+@pytest.mark.parametrize('interpolation',
+                         ['nearest', 'bilinear', 'bicubic', 'area', 'lanczos'])
+def test_frames_of_the_target_size_are_kept_as_resampling_gives_them(
+        interpolation):
+    """A frame already of the new size is kept (no resampling pass): the
+    values OpenCV's same-size resize gives, for every interpolation; frames
+    of another size in the same sample are still resized."""
+    results = sample(256, 340, n=3)
+    odd = np.random.default_rng(5).integers(0, 256, (240, 320, 3),
+                                            dtype=np.uint8)
+    results['imgs'][1] = odd  # e.g. a frame that came out another size
+    originals = [img.copy() for img in results['imgs']]
+    first = results['imgs'][0]
+    out = Resize(scale=(340, 256), keep_ratio=False,
+                 interpolation=interpolation)(results)
+    code = {'nearest': cv2.INTER_NEAREST, 'bilinear': cv2.INTER_LINEAR,
+            'bicubic': cv2.INTER_CUBIC, 'area': cv2.INTER_AREA,
+            'lanczos': cv2.INTER_LANCZOS4}[interpolation]
+    for got, original in zip(out['imgs'], originals):
+        np.testing.assert_array_equal(
+            got, cv2.resize(original, (340, 256), interpolation=code))
+    assert out['imgs'][0] is first  # kept, not copied
+    assert out['imgs'][1].shape == (256, 340, 3)
