@@ -457,23 +457,34 @@ def main(argv: Optional[List[str]] = None) -> dict:
                         default='train',
                         help='train: clips/s, eager and lazy; test: '
                         'videos/s (10 clips x 3 crops each), eager only')
-    parser.add_argument('--videos', type=int, default=8)
-    parser.add_argument('--frames', type=int, default=150)
+    parser.add_argument('--videos', type=int,
+                        help='generated videos (default 8)')
+    parser.add_argument('--frames', type=int,
+                        help='frames per generated video (default 150)')
     parser.add_argument('--rounds', type=int, default=4,
                         help='passes over the videos per configuration')
     parser.add_argument('--workers', type=int, default=0)
-    parser.add_argument('--size', type=parse_size, default=(WIDTH, HEIGHT),
-                        metavar='WxH',
+    parser.add_argument('--size', type=parse_size, metavar='WxH',
                         help='size of the generated videos (default '
                         f'{WIDTH}x{HEIGHT}; e.g. 1280x720)')
     parser.add_argument('--video-dir', metavar='DIR',
                         help='run on the videos of DIR (.mp4 .avi .mkv '
                         '.webm .mov, sorted) instead of generated ones: '
-                        'video configurations only; --videos, --frames '
-                        'and --size unused')
+                        'video configurations only; not with --videos, '
+                        '--frames or --size')
     parser.add_argument('--json', metavar='OUT',
                         help='also write the figures to this JSON file')
     args = parser.parse_args(argv)
+    generated = {'--videos': args.videos, '--frames': args.frames,
+                 '--size': args.size}
+    given = [flag for flag, value in generated.items() if value is not None]
+    if args.video_dir is not None and given:
+        parser.error(f'--video-dir runs on the videos of the folder: '
+                     f'{", ".join(given)} would be ignored; leave '
+                     f'{"it" if len(given) == 1 else "them"} out')
+    args.videos = 8 if args.videos is None else args.videos
+    args.frames = 150 if args.frames is None else args.frames
+    args.size = (WIDTH, HEIGHT) if args.size is None else args.size
     protocol = PROTOCOLS[args.pipeline]
     settings = dict(pipeline=args.pipeline, unit=protocol.unit,
                     sample_shape=list(protocol.shape), videos=args.videos,

@@ -357,3 +357,16 @@ def test_video_dir_rejects_missing_or_empty_folder(tmp_path, capsys):
             data_pipeline.main(['--video-dir', str(folder)])
         assert exit_info.value.code == 2
         assert f'--video-dir {folder}: {message}' in capsys.readouterr().err
+
+
+@pytest.mark.parametrize('extra,named', [
+    (['--frames', '30'], '--frames would be ignored; leave it out'),
+    (['--videos', '3', '--size', '64x48'],
+     '--videos, --size would be ignored; leave them out')])
+def test_video_dir_refuses_options_it_would_ignore(extra, named, tmp_path,
+                                                   capsys):
+    with pytest.raises(SystemExit) as stop:
+        data_pipeline.main(['--video-dir', str(tmp_path)] + extra)
+    assert stop.value.code == 2
+    assert ('--video-dir runs on the videos of the folder: ' + named) in \
+        capsys.readouterr().err
