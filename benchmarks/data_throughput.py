@@ -23,9 +23,10 @@ Every (worker count, source, mode) gets its own torch ``DataLoader`` set up
 like the dataset configs' loaders (``configs/_base_/datasets/
 default_loaders.py``): persistent workers, ``mmvid.limit_worker_threads``
 as ``worker_init_fn`` (one OpenCV and one torch thread per worker; decord
-decodes with one thread per reader, ``DecordInit``'s default), pinned
+decodes with ``DecordInit``'s default ``num_threads='auto'``: the usable
+cores shared among the workers, all of them with ``--workers 0``), pinned
 memory only where CUDA is available, batch size ``--batch-size``. The main
-process is limited the same way, so ``--workers 0`` is one thread of work.
+process's OpenCV and torch are limited the same way.
 
 Each loader first runs one untimed epoch (it starts the persistent workers
 and warms the file cache); then ``--rounds`` timed epochs each, one epoch
@@ -228,7 +229,8 @@ def report(result: dict) -> None:
           f'interleaved; batch size {s["batch_size"]}')
     print(f'loaders: persistent workers, worker_init_fn '
           f'mmvid.limit_worker_threads (1 OpenCV + 1 torch thread per '
-          f'worker, main process too), decord 1 thread per reader, '
+          f'worker, main process too), decord num_threads=auto (cores '
+          f'shared among the workers), '
           f'pin_memory={s["pin_memory"]}')
     print(f'machine: {describe_cpu(m)}, python {m["python"]}, torch '
           f'{m["torch"]}, decord {m["decord"]}, opencv {m["opencv"]}, '
