@@ -4,6 +4,10 @@ import os
 import platform
 import resource
 
+# one reader of the cores this process may use, shared with decord's 'auto'
+# decoding threads (datasets sit below analysis)
+from mmvid.datasets.transforms.threads import usable_cores  # noqa: F401
+
 
 def reset_peak_rss() -> bool:
     """Reset this process's resident-set high-water mark (Linux
@@ -42,13 +46,6 @@ def cpu_model() -> str:
     except OSError:
         pass
     return name
-
-
-def usable_cores() -> int:
-    """Logical cores this process may run on (its CPU affinity)."""
-    if hasattr(os, 'sched_getaffinity'):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count()
 
 
 def cpu_name() -> str:

@@ -14,14 +14,11 @@ from typing import List, Optional, Tuple
 
 from mmengine.config import Config
 
+from mmvid.apis.inference import pipeline_for_input, transform_type_name
+
 SAMPLERS = ('SampleFrames', 'DenseSampleFrames')
 CROPS = {'CenterCrop': 1, 'ThreeCrop': 3, 'TenCrop': 10}
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.webm', '.mov', '.m4v')
-
-
-def _name(transform: dict) -> str:
-    kind = transform.get('type', '')
-    return (kind if isinstance(kind, str) else kind.__name__).rsplit('.')[-1]
 
 
 def clips_and_crops(views: int) -> Tuple[int, int]:
@@ -44,7 +41,7 @@ def set_test_views(cfg: Config, views: int) -> List[dict]:
     """
     clips, crops = clips_and_crops(views)
     pipeline = cfg.test_dataloader.dataset.pipeline
-    names = [_name(t) for t in pipeline]
+    names = [transform_type_name(t) for t in pipeline]
     sampler = next((i for i, n in enumerate(names) if n in SAMPLERS), None)
     crop = next((i for i, n in enumerate(names) if n in CROPS), None)
     for index, what in ((sampler, 'clip sampler (' + ' / '.join(SAMPLERS)),
@@ -82,7 +79,6 @@ def use_video_dir(cfg: Config, video_dir: str, list_file: str) -> int:
     ``list_file``, the test pipeline made to decode videos (a rawframe
     pipeline gets ``DecordInit`` / ``DecordDecode``, as the demo does).
     Returns the number of videos."""
-    from mmvid.apis.inference import pipeline_for_input
     names = list_videos(video_dir)
     with open(list_file, 'w') as f:
         f.writelines(f'{name} 0\n' for name in names)

@@ -94,7 +94,7 @@ def init_recognizer(config: Union[str, Path, Config],
     return model
 
 
-def _type_name(transform: Union[dict, Callable]) -> str:
+def transform_type_name(transform: Union[dict, Callable]) -> str:
     """``'DecordInit'`` of ``dict(type='mmvid.DecordInit')`` or of an
     instance."""
     if isinstance(transform, dict):
@@ -127,7 +127,7 @@ def pipeline_for_input(pipeline: Sequence[Union[dict, Callable]],
     """
     if kind not in ('video', 'rawframes'):
         raise ValueError(f"kind must be 'video' or 'rawframes', got {kind!r}")
-    names = [_type_name(t) for t in pipeline]
+    names = [transform_type_name(t) for t in pipeline]
     out = []
     if kind == 'rawframes' and any(n in VIDEO_DECODES for n in names):
         for transform, name in zip(pipeline, names):

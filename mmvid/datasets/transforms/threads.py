@@ -44,7 +44,8 @@ MAX_AUTO_THREADS = 8
 
 
 def usable_cores() -> int:
-    """The cores this process may run on (its affinity mask)."""
+    """Logical cores this process may run on (its CPU affinity; at least
+    1). ``mmvid.analysis.machine`` reports the same figure."""
     if hasattr(os, 'sched_getaffinity'):
         return max(1, len(os.sched_getaffinity(0)))
     return os.cpu_count() or 1
