@@ -20,7 +20,6 @@ INPUT_FORMATS = ('NCTHW', 'NCHW')
 DEFAULT_META_KEYS = ('img_shape', 'sample_idx', 'filename', 'frame_dir')
 
 
-
 def check_frames(imgs: Union[np.ndarray, Sequence[np.ndarray]],
                  owner: str) -> None:
     """``imgs`` is a non-empty list of ``[H, W, C]`` frames of one shape and
