@@ -5,9 +5,15 @@ PyAV (``pip install av``) is imported when a transform is built; without it
 this module still imports and building ``PyAVInit`` raises an
 ``ImportError`` saying what to install.
 
-Threads: the decoder uses slice threading with ``num_threads`` threads.
-Frame threading (PyAV's ``'AUTO'``) can deadlock when a clip is decoded only
-partly, which is what ``PyAVDecode`` does.
+Threads: ``PyAVInit``'s decoder uses slice threading with ``num_threads``
+threads. Frame threading has been reported to hang partly decoded streams
+in some set-ups (PyAV issues 1849 and 1962, loaders that stop before the
+end), so it is used only where it pays and threads are spare:
+``DecordDecode``'s PyAV route in a process with more cores than loader
+workers, for frames of at least ``FRAME_THREADS_MIN_PIXELS``, and never
+while PyAV routes FFmpeg's log through Python (:func:`set_frame_threads`);
+a DataLoader worker on a machine with as many cores as workers decodes
+with one thread.
 """
 from fractions import Fraction
 from typing import Any, Iterable, List, Optional, Tuple
@@ -18,21 +24,24 @@ from mmvid.registry import TRANSFORMS
 from ..errors import BadSampleError
 from .decode_utils import (VideoReaderDecode, VideoReaderInit,
                            check_decode_mode, one_line)
+from .exact_seek import count_from_start, decode_exact
 
 BACKEND = 'PyAV'
 
 
-def _import_av() -> Any:
+def import_av() -> Any:
     try:
         import av
     except ImportError as error:
-        raise ImportError('PyAVInit / PyAVDecode need PyAV: pip install av'
-                          ) from error
+        raise ImportError(
+            "PyAVInit / PyAVDecode and DecordDecode(decoder='pyav') need "
+            "PyAV: pip install av (or pip install 'mmvid[pyav]')") from error
     return av
 
 
-def _open(av: Any, path: str, num_threads: int) -> Any:
-    """The open container, its first video stream set to slice threading."""
+def open_container(av: Any, path: str, num_threads: int) -> Any:
+    """The open container, its first video stream set to slice threading
+    with ``num_threads`` threads."""
     try:
         container = av.open(path)
     except Exception as error:  # av.FFmpegError, OSError, ValueError
@@ -49,6 +58,36 @@ def _open(av: Any, path: str, num_threads: int) -> Any:
     stream.thread_type = 'SLICE'
     stream.codec_context.thread_count = num_threads
     return container
+
+
+# Frame threads pay from about this many pixels a frame. Measured on 2
+# cores, 32x2 clips of x264 videos (exact_seek), 2 frame threads vs one
+# thread: 1280x720 1.01-1.26x, 640x272 1.21x faster; 340x256 0.92-0.98x
+# (1.11x at 1.3 bits per pixel): handing frames between threads costs more
+# than decoding a small frame.
+FRAME_THREADS_MIN_PIXELS = 480 * 320
+
+
+def set_frame_threads(stream: Any, num_threads: int) -> None:
+    """Before the first decode: ``num_threads`` frame threads for the video
+    ``stream`` where ``num_threads > 1``, its frames have at least
+    ``FRAME_THREADS_MIN_PIXELS`` pixels and FFmpeg's log is not routed
+    through Python; else one thread. (Slice threads gain nothing on
+    single-slice streams, x264's default.)
+
+    With PyAV's Python log callback on (``av.logging.set_level(LEVEL)``),
+    a frame thread that logs waits for the GIL that the decoding thread
+    holds while it waits for the frame threads: 2 of 15 runs of 150 partial
+    decodes hung here. PyAV leaves the callback off unless asked."""
+    import av.logging
+    context = stream.codec_context
+    if (num_threads > 1 and av.logging.get_level() is None
+            and context.width * context.height >= FRAME_THREADS_MIN_PIXELS):
+        stream.thread_type = 'FRAME'
+        context.thread_count = num_threads
+    else:
+        stream.thread_type = 'SLICE'
+        context.thread_count = 1
 
 
 def _close(container: Any) -> None:
@@ -90,16 +129,16 @@ class PyAVInit(VideoReaderInit):
 
     def __init__(self, num_threads: int = 1):
         super().__init__(num_threads)
-        _import_av()
+        import_av()
 
     def _open_reader(self, path: str) -> Tuple[Any, int]:
-        av = _import_av()
-        container = _open(av, path, self.reader_threads())
+        av = import_av()
+        container = open_container(av, path, self.reader_threads())
         total_frames = container.streams.video[0].frames
         if total_frames <= 0:
             total_frames = _count_packets(container, path)
             container.close()
-            container = _open(av, path, self.reader_threads())
+            container = open_container(av, path, self.reader_threads())
         return container, total_frames
 
     def _avg_fps(self, container: Any) -> float:
@@ -115,9 +154,11 @@ class PyAVDecode(VideoReaderDecode):
     """Decode the frames ``results['frame_inds']`` of an open PyAV
     container, then close it.
 
-    Decodes in stream order, converts (to RGB) only the needed frames, each
-    distinct index once, and stops after the largest index; repeated
-    indices get copies.
+    ``'accurate'`` decodes from the key frame before the first index,
+    skipping the non-reference frames that are not wanted
+    (:func:`~.exact_seek.decode_exact`), converts (to RGB) only the needed
+    frames, each distinct index once, and stops after the largest index;
+    repeated indices get copies.
 
     Required keys: ``filename``, ``video_reader``, ``frame_inds``,
     ``total_frames``.
@@ -127,12 +168,14 @@ class PyAVDecode(VideoReaderDecode):
     (``(H, W)``), ``video_reader`` (closed, set to ``None``).
 
     Args:
-        mode: ``'accurate'`` decodes from the first frame, counting frames:
-            exact for every video. ``'efficient'`` first seeks to the key
-            frame at or before the smallest index and numbers the frames
-            from that key frame's timestamp (``pts * time_base * fps``):
-            exact for constant-frame-rate videos, approximate for variable
-            frame rates; it decodes from the start where a frame has no
+        mode: ``'accurate'``: exact frames for every video (frame ``i`` is
+            the packet with the ``i``-th smallest timestamp; counted from
+            the first frame where timestamps are missing).
+            ``'efficient'`` first seeks to the key frame at or before the
+            smallest index and numbers the frames from that key frame's
+            timestamp (``pts * time_base * fps``): exact for
+            constant-frame-rate videos, approximate for variable frame
+            rates; it decodes from the start where a frame has no
             timestamp or the seek overshoots.
 
     Raises:
@@ -152,16 +195,20 @@ class PyAVDecode(VideoReaderDecode):
 
     def _read_frames(self, container: Any, unique: np.ndarray, path: str,
                      total_frames: int) -> List[np.ndarray]:
+        if self.mode == 'accurate':
+            return decode_exact(container, unique, path, BACKEND,
+                                total_frames)
         stream = container.streams.video[0]
         first = int(unique[0])
-        if self.mode == 'efficient' and first > 0:
-            frames_iter = iter(container.decode(stream))
-            start = self._seek(container, stream, first, frames_iter, path)
+        if first > 0:
+            start = self._seek(container, stream, first,
+                               iter(container.decode(stream)), path)
             if start is not None:
-                return self._collect(start, unique, path, total_frames)
+                return count_from_start(start[1], unique, path, BACKEND,
+                                        total_frames, first_index=start[0])
             container.seek(0)
-        frames_iter = iter(container.decode(stream))
-        return self._collect((0, frames_iter), unique, path, total_frames)
+        return count_from_start(container.decode(stream), unique, path,
+                                BACKEND, total_frames)
 
     @staticmethod
     def _seek(container: Any, stream: Any, index: int, frames_iter: Iterable,
@@ -193,30 +240,3 @@ class PyAVDecode(VideoReaderDecode):
             yield from frames_iter
 
         return first, chained()
-
-    @staticmethod
-    def _collect(start: tuple, unique: np.ndarray, path: str,
-                 total_frames: int) -> List[np.ndarray]:
-        """Walk the frames from ``start = (index, iterator)``, converting
-        those in ``unique`` (sorted) and stopping after the last."""
-        position, frames_iter = start
-        wanted = iter(unique.tolist())
-        target = next(wanted)
-        frames = []
-        try:
-            for frame in frames_iter:
-                if position == target:
-                    frames.append(frame.to_ndarray(format='rgb24'))
-                    target = next(wanted, None)
-                    if target is None:
-                        return frames
-                position += 1
-        except Exception as error:  # av.FFmpegError on a corrupt packet
-            raise BadSampleError(
-                f'PyAV could not decode frame {position} of {path} (needed '
-                f'up to frame {int(unique[-1])}): {one_line(error)}'
-            ) from error
-        raise BadSampleError(
-            f'PyAV could not read frame {target} of {path}: the stream ended '
-            f'after {position} frames (the header says {total_frames}): '
-            'truncated or corrupt stream')
