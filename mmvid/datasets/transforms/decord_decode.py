@@ -11,7 +11,7 @@ cores: one thread each) and gives a single process (no workers) all of
 them.
 """
 import re
-from typing import Any, List, Tuple, Union
+from typing import Any, List, Optional, Tuple, Union
 
 import numpy as np
 
@@ -19,9 +19,13 @@ from mmvid.registry import TRANSFORMS
 from ..errors import BadSampleError
 from .decode_utils import (VideoReaderDecode, VideoReaderInit,
                            check_decode_mode, one_line)
+from .exact_seek import decode_exact, decord_identical
+from .pyav_decode import import_av, open_container, set_frame_threads
+from .threads import auto_decoder_threads
 
 BACKEND = 'decord'
 IO_BACKENDS = ('disk', )
+DECODERS = ('auto', 'decord', 'pyav')
 
 # decord prefixes its messages with "[hh:mm:ss] /build/path/file.cc:123: ".
 _LOG_PREFIX = re.compile(r'\[\d\d:\d\d:\d\d\] \S+:\d+: ')
@@ -98,8 +102,9 @@ class DecordInit(VideoReaderInit):
 
 @TRANSFORMS.register_module()
 class DecordDecode(VideoReaderDecode):
-    """Decode the frames ``results['frame_inds']`` of an open decord reader,
-    then release the reader.
+    """Decode the frames ``results['frame_inds']`` of the video an open
+    decord reader reads (with decord, or where faster and bit-identical
+    with PyAV: ``decoder``), then release the reader.
 
     Each distinct index is decoded once; repeated indices (looping samplers)
     get copies.
@@ -112,15 +117,31 @@ class DecordDecode(VideoReaderDecode):
     (``(H, W)``), ``video_reader`` (set to ``None``).
 
     Args:
-        mode: ``'accurate'`` decodes the exact frames with one
-            ``get_batch`` of the distinct indices. ``'efficient'`` seeks
+        mode: ``'accurate'`` decodes the exact frames of the distinct
+            indices (with ``decoder``). ``'efficient'`` seeks
             (decord ``seek``, a key-frame seek) to each distinct index in
             increasing order and takes the next frame: faster on long GOPs,
             but the frames may be INEXACT and duplicated. decord 0.6.0 lands
             on a nearby key frame, for a forward jump the first key frame at
             or after the index, so a sparse index can yield a frame up to a
             GOP later; consecutive indices are read exactly. Use it only
-            where approximate frames are acceptable.
+            where approximate frames are acceptable (``decoder`` is not
+            used).
+        decoder: what decodes the frames in ``'accurate'`` mode:
+            ``'decord'``: one ``get_batch`` of the distinct indices.
+            ``'pyav'``: :func:`~.exact_seek.decode_exact` through PyAV
+            (FFmpeg), which skips the unwanted non-reference frames of the
+            pre-roll and of the gaps (about 1.7x faster on 32x2 H.264
+            clips). It is exact for every codec, where decord returns
+            frames two positions late after a seek in MPEG-2 / MPEG-4
+            part 2 streams with B-frames and wrong frames in HEVC streams
+            with open GOPs. ``'auto'`` (the default): ``'pyav'`` where
+            PyAV is installed and the stream is one whose frames both
+            decoders give bit-identically (8-bit H.264 / VP9:
+            :func:`~.exact_seek.decord_identical`), ``'decord'``
+            otherwise; so the frames are decord's in every case. The frame
+            count and the sampled indices come from ``DecordInit``'s reader
+            whatever the decoder.
 
     Raises:
         BadSampleError: an index is ``>= total_frames``, or a frame cannot
@@ -132,16 +153,49 @@ class DecordDecode(VideoReaderDecode):
         'video_reader of {path} is None (already released): put a '
         'DecordInit before every DecordDecode')
 
-    def __init__(self, mode: str = 'accurate'):
+    def __init__(self, mode: str = 'accurate', decoder: str = 'auto'):
         super().__init__()
         self.mode = check_decode_mode(mode)
+        if decoder not in DECODERS:
+            raise ValueError(f'decoder must be one of {DECODERS}, got '
+                             f'{decoder!r}')
+        if decoder == 'pyav':
+            import_av()
+        self.decoder = decoder
 
     def _read_frames(self, reader: Any, unique: np.ndarray, path: str,
                      total_frames: int) -> List[np.ndarray]:
         # The reader is freed when the sample drops it (no close call).
-        if self.mode == 'accurate':
-            return self._accurate(reader, unique, path)
-        return self._efficient(reader, unique, path)
+        if self.mode == 'efficient':
+            return self._efficient(reader, unique, path)
+        if self.decoder != 'decord':
+            frames = self._through_pyav(unique, path, total_frames)
+            if frames is not None:
+                return frames
+        return self._accurate(reader, unique, path)
+
+    def _through_pyav(self, unique: np.ndarray, path: str,
+                      total_frames: int) -> Optional[List[np.ndarray]]:
+        """The frames decoded by :func:`~.exact_seek.decode_exact`, or
+        ``None`` for ``'auto'`` where PyAV is missing or the stream is not
+        one both decoders give identically."""
+        if self.decoder == 'auto':
+            try:
+                av = import_av()
+            except ImportError:
+                return None
+        else:
+            av = import_av()
+        container = open_container(av, path, 1)
+        set_frame_threads(container.streams.video[0], auto_decoder_threads())
+        try:
+            if (self.decoder == 'auto'
+                    and not decord_identical(container.streams.video[0])):
+                return None
+            return decode_exact(container, unique, path, BACKEND,
+                                total_frames)
+        finally:
+            container.close()
 
     @staticmethod
     def _accurate(reader: Any, unique: np.ndarray,

@@ -1,0 +1,374 @@
+"""The exact, skipping PyAV decoder (``exact_seek``) and ``DecordDecode``'s
+choice of decoder: frames equal to a straight decode of every frame, equal
+to decord's where the route is automatic, fewer frames decoded, and both
+answers of the automatic choice forced."""
+import sys
+
+import numpy as np
+import pytest
+
+from mmvid.datasets.transforms import exact_seek
+from mmvid.datasets.transforms.decord_decode import DecordDecode, DecordInit
+from mmvid.datasets.transforms.pyav_decode import PyAVDecode, PyAVInit
+
+av = pytest.importorskip('av')  # a test requirement: always installed
+
+NUM_FRAMES = 72
+HEIGHT, WIDTH = 64, 96
+# (encoder, pixel format, file suffix, codec options, colour tags)
+VARIANTS = {
+    'h264': ('libx264', 'yuv420p', '.mp4', {'g': '24', 'bf': '3'}, {}),
+    'h264-bt709-full': ('libx264', 'yuvj420p', '.mp4',
+                        {'g': '24', 'bf': '3'},
+                        dict(colorspace=1, color_primaries=1, color_trc=1)),
+    'h264-422': ('libx264', 'yuv422p', '.mp4', {'g': '24', 'bf': '3'}, {}),
+    'hevc': ('libx265', 'yuv420p', '.mp4',
+             {'x265-params': 'keyint=24:bframes=3:log-level=none'}, {}),
+    'vp9': ('libvpx-vp9', 'yuv420p', '.webm', {'g': '24'}, {}),
+    'mpeg4-bframes': ('mpeg4', 'yuv420p', '.mp4', {'g': '24', 'bf': '2'},
+                      {}),
+    'h264-10bit': ('libx264', 'yuv420p10le', '.mp4', {'g': '24', 'bf': '3'},
+                   {}),
+}
+DECORD_IDENTICAL = ['h264', 'h264-bt709-full', 'h264-422', 'vp9']
+# index sets: a 32x2 train clip across a key frame, 10 overlapping test
+# clips, the last frame alone, a few scattered frames
+INDEX_SETS = [np.arange(30, 94, 2) % NUM_FRAMES,
+              np.concatenate([np.arange(s, s + 16, 2)
+                              for s in range(0, 56, 6)]),
+              np.array([NUM_FRAMES - 1]),
+              np.array([50, 3, 27, 27, 3])]
+
+
+def moving_frames():
+    """Frames with texture moving at varied speeds: the encoder uses P and
+    B frames, some of them non-reference."""
+    rng = np.random.default_rng(0)
+    base = rng.integers(0, 256, (HEIGHT, WIDTH * 2, 3), dtype=np.uint8)
+    base = np.repeat(np.repeat(base[::4, ::4], 4, 0), 4, 1)
+    for i in range(NUM_FRAMES):
+        shift = (i * 3 + (i // 10) ** 2) % WIDTH
+        yield np.ascontiguousarray(base[:HEIGHT, shift:shift + WIDTH])
+
+
+def encode(path, encoder, pix_fmt, options, tags):
+    with av.open(str(path), 'w') as container:
+        stream = container.add_stream(encoder, rate=25)
+        stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, pix_fmt
+        stream.options = options
+        for name, value in tags.items():
+            setattr(stream.codec_context, name, value)
+        for image in moving_frames():
+            frame = av.VideoFrame.from_ndarray(image, format='rgb24')
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return str(path)
+
+
+def straight_decode(path):
+    """Every frame, decoded from the first in order, converted by PyAV's
+    own ``to_ndarray``: the reference, independent of ``exact_seek``."""
+    with av.open(path) as container:
+        return np.stack([frame.to_ndarray(format='rgb24')
+                         for frame in container.decode(video=0)])
+
+
+@pytest.fixture(scope='module')
+def videos(tmp_path_factory):
+    root = tmp_path_factory.mktemp('exact_seek')
+    out = {}
+    for name, (encoder, pix_fmt, suffix, options, tags) in VARIANTS.items():
+        path = encode(root / (name + suffix), encoder, pix_fmt, options, tags)
+        out[name] = (path, straight_decode(path))
+    return out
+
+
+def decord_decode(path, inds, decoder):
+    results = DecordInit()(dict(filename=path))
+    results['frame_inds'] = np.asarray(inds)
+    return np.stack(DecordDecode(decoder=decoder)(results)['imgs'])
+
+
+def nonreference(packet):
+    """Whether an H.264 packet (AVCC: 4-byte lengths, then NAL units) is a
+    picture no other refers to: its slice NAL units have nal_ref_idc 0.
+    Read from the bitstream, independently of FFmpeg."""
+    data, position, refs = bytes(packet), 0, []
+    while position + 4 < len(data):
+        size = int.from_bytes(data[position:position + 4], 'big')
+        header = data[position + 4]
+        if header & 0x1f in (1, 5):  # coded slice (non-IDR / IDR)
+            refs.append(header >> 5 & 3)
+        position += 4 + size
+    return bool(refs) and not any(refs)
+
+
+def test_fixture_streams_have_nonreference_frames(videos):
+    """The H.264 fixture has B-frames that nothing refers to (else the
+    skipping would not be tested)."""
+    path, truth = videos['h264']
+    assert len(truth) == NUM_FRAMES
+    with av.open(path) as container:
+        flags = [nonreference(p) for p in container.demux(video=0) if p.size]
+    assert sum(flags) >= NUM_FRAMES // 4
+
+
+@pytest.mark.parametrize('name', list(VARIANTS))
+@pytest.mark.parametrize('set_index', range(len(INDEX_SETS)))
+def test_pyav_accurate_frames_equal_a_straight_decode(videos, name,
+                                                      set_index):
+    path, truth = videos[name]
+    inds = INDEX_SETS[set_index]
+    results = PyAVInit()(dict(filename=path))
+    results['frame_inds'] = inds
+    imgs = np.stack(PyAVDecode()(results)['imgs'])
+    np.testing.assert_array_equal(imgs, truth[inds])
+
+
+@pytest.mark.parametrize('name', DECORD_IDENTICAL)
+def test_decord_decode_through_pyav_gives_decords_frames(videos, name):
+    """For these streams the skipping PyAV route and decord's get_batch
+    give bit-identical frames (and both equal the straight decode), so
+    'auto' may take the faster one."""
+    path, truth = videos[name]
+    with av.open(path) as container:
+        assert exact_seek.decord_identical(container.streams.video[0])
+    for inds in INDEX_SETS:
+        by_decord = decord_decode(path, inds, 'decord')
+        np.testing.assert_array_equal(decord_decode(path, inds, 'pyav'),
+                                      by_decord)
+        np.testing.assert_array_equal(decord_decode(path, inds, 'auto'),
+                                      by_decord)
+        np.testing.assert_array_equal(by_decord, truth[inds])
+
+
+@pytest.mark.parametrize('name', ['mpeg4-bframes', 'hevc', 'h264-10bit'])
+def test_auto_keeps_decord_where_the_decoders_differ(videos, name,
+                                                     monkeypatch):
+    """MPEG-4 part 2 with B-frames (decord returns frames late after a
+    seek), HEVC (x265's open GOPs: decord's frames after the second key
+    frame differ from a straight decode) and 10-bit H.264 (converted
+    differently): 'auto' stays with decord, so DecordDecode's numbers never
+    change; 'pyav' gives the straight decode."""
+    path, truth = videos[name]
+    with av.open(path) as container:
+        assert not exact_seek.decord_identical(container.streams.video[0])
+    calls = spy_decode_exact(monkeypatch)
+    inds = INDEX_SETS[0]
+    np.testing.assert_array_equal(decord_decode(path, inds, 'auto'),
+                                  decord_decode(path, inds, 'decord'))
+    assert calls == []
+    np.testing.assert_array_equal(decord_decode(path, inds, 'pyav'),
+                                  truth[inds])
+    assert len(calls) == 1
+
+
+def spy_decode_exact(monkeypatch):
+    from mmvid.datasets.transforms import decord_decode
+    calls = []
+    real = decord_decode.decode_exact
+
+    def spy(*args, **kwargs):
+        calls.append(args[2])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(decord_decode, 'decode_exact', spy)
+    return calls
+
+
+def test_auto_without_pyav_uses_decord(videos, monkeypatch):
+    """Both answers of the automatic choice: with PyAV the H.264 video goes
+    through exact_seek, without it (import fails) through decord; the same
+    frames either way. decoder='pyav' without PyAV fails at construction,
+    naming the package."""
+    path, truth = videos['h264']
+    inds = INDEX_SETS[0]
+    calls = spy_decode_exact(monkeypatch)
+    with_pyav = decord_decode(path, inds, 'auto')
+    assert calls == [path]
+    monkeypatch.setitem(sys.modules, 'av', None)
+    without_pyav = decord_decode(path, inds, 'auto')
+    assert calls == [path]
+    np.testing.assert_array_equal(with_pyav, without_pyav)
+    np.testing.assert_array_equal(with_pyav, truth[inds])
+    with pytest.raises(ImportError, match=r"decoder='pyav'.*pip install av"):
+        DecordDecode(decoder='pyav')
+
+
+def test_decoder_argument_is_checked():
+    with pytest.raises(ValueError, match=r"decoder must be one of \('auto',"
+                       r" 'decord', 'pyav'\), got 'ffmpeg'"):
+        DecordDecode(decoder='ffmpeg')
+    assert DecordDecode().decoder == 'auto'
+
+
+class CountingContext:
+    """A codec context that counts the frames its ``decode`` returns."""
+
+    def __init__(self, context):
+        object.__setattr__(self, 'context', context)
+        object.__setattr__(self, 'decoded', 0)
+
+    def __getattr__(self, name):
+        return getattr(self.context, name)
+
+    def __setattr__(self, name, value):
+        setattr(self.context, name, value)
+
+    def decode(self, packet):
+        frames = self.context.decode(packet)
+        object.__setattr__(self, 'decoded', self.decoded + len(frames))
+        return frames
+
+
+def test_unwanted_nonreference_frames_are_not_decoded(videos):
+    """A clip of every second frame from frame 4: decoding starts at the
+    key frame 0, the decoder outputs no more frames than the span's packets
+    less its unwanted non-reference ones (read from the bitstream), never
+    fewer than the wanted ones, and converts only those."""
+    path, truth = videos['h264']
+    inds = np.arange(4, 24, 2)
+    with av.open(path) as container:
+        packets = exact_seek._demux(container, path, 'PyAV')
+        order = sorted(packet.pts for packet in packets)
+        wanted = {order[i]: k for k, i in enumerate(inds.tolist())}
+        start = exact_seek._start_packet(packets, order[4])
+        assert start == 0 and packets[0].is_keyframe
+        span = [p for p in packets if p.pts <= order[inds[-1]]]
+        skippable = sum(nonreference(p) for p in span
+                        if p.pts not in wanted)
+        assert skippable >= 4
+        context = CountingContext(container.streams.video[0].codec_context)
+        converted = []
+        found = exact_seek._decode_skipping(
+            context, packets[start:], wanted,
+            lambda frame: converted.append(frame.pts) or frame.to_ndarray(
+                format='rgb24'))
+    assert len(inds) <= context.decoded <= len(span) - skippable
+    assert sorted(converted) == sorted(wanted)
+    np.testing.assert_array_equal(
+        np.stack([found[order[i]] for i in inds]), truth[inds])
+
+
+def test_streams_without_timestamps_are_counted_from_the_start(
+        videos, tmp_path):
+    """A raw H.264 elementary stream has no timestamps: the frames are
+    counted from the first one (nothing skipped), still exact."""
+    _, truth = videos['h264']
+    raw = encode(tmp_path / 'raw.h264', 'libx264', 'yuv420p',
+                 {'g': '24', 'bf': '3'}, {})
+    with av.open(raw) as container:
+        stamps = [p.pts for p in container.demux(video=0) if p.size]
+    assert None in stamps
+    results = PyAVInit()(dict(filename=raw))
+    assert results['total_frames'] == NUM_FRAMES
+    inds = INDEX_SETS[1]
+    results['frame_inds'] = inds
+    imgs = np.stack(PyAVDecode()(results)['imgs'])
+    np.testing.assert_array_equal(imgs, truth[inds])
+
+
+@pytest.fixture(scope='module')
+def large_h264(tmp_path_factory):
+    """An H.264 video with frames of 480x320 pixels, the smallest size
+    that gets frame threads."""
+    from mmvid.datasets.transforms.pyav_decode import FRAME_THREADS_MIN_PIXELS
+    assert 480 * 320 == FRAME_THREADS_MIN_PIXELS
+    path = tmp_path_factory.mktemp('large') / 'large.mp4'
+    global WIDTH, HEIGHT
+    saved = WIDTH, HEIGHT
+    WIDTH, HEIGHT = 480, 320
+    try:
+        encode(path, 'libx264', 'yuv420p', {'g': '24', 'bf': '3'}, {})
+        return str(path), straight_decode(str(path))
+    finally:
+        WIDTH, HEIGHT = saved
+
+
+@pytest.mark.parametrize('threads', [1, 2])
+@pytest.mark.parametrize('which', ['small', 'large'])
+def test_frame_threads_only_for_large_frames_with_spare_cores(
+        videos, large_h264, monkeypatch, threads, which):
+    """DecordDecode's PyAV route: frame threads where the process has
+    threads to spare (forced: 1 and 2) and the frames have >= 480x320
+    pixels, else one thread; the frames are the straight decode's either
+    way."""
+    from mmvid.datasets.transforms import decord_decode, pyav_decode
+    path, truth = videos['h264'] if which == 'small' else large_h264
+    monkeypatch.setattr(decord_decode, 'auto_decoder_threads',
+                        lambda: threads)
+    settings = []
+    real = pyav_decode.set_frame_threads
+
+    def spy(stream, num_threads):
+        real(stream, num_threads)
+        settings.append((stream.thread_type.name,
+                         stream.codec_context.thread_count))
+
+    monkeypatch.setattr(decord_decode, 'set_frame_threads', spy)
+    for inds in INDEX_SETS:
+        np.testing.assert_array_equal(decord_decode_frames(path, inds),
+                                      truth[inds])
+    frame_threads = which == 'large' and threads == 2
+    assert set(settings) == {('FRAME', 2) if frame_threads else ('SLICE', 1)}
+
+
+def decord_decode_frames(path, inds):
+    return decord_decode(path, inds, 'auto')
+
+
+STRESS = '''
+import sys, numpy as np, torch, av
+from mmvid.datasets.transforms.exact_seek import decode_exact
+from mmvid.datasets.transforms.pyav_decode import set_frame_threads
+path, frames = sys.argv[1], int(sys.argv[2])
+rng = np.random.default_rng(0)
+for k in range(150):
+    container = av.open(path)
+    set_frame_threads(container.streams.video[0], 2)
+    assert container.streams.video[0].thread_type.name == 'FRAME'
+    start = int(rng.integers(0, frames - 8))
+    decode_exact(container, np.array([start, start + 5]), path, 'PyAV', frames)
+    container.close()
+print('done')
+'''
+
+
+def test_frame_threaded_partial_decodes_do_not_hang(large_h264):
+    """150 clips decoded partly (stopping before the end) with 2 frame
+    threads and torch imported (a set-up of the reported hangs) finish well
+    within the time limit (about 4 s)."""
+    import os
+    import subprocess
+    from pathlib import Path
+    repo = str(Path(__file__).resolve().parents[3])
+    done = subprocess.run(
+        [sys.executable, '-c', STRESS, large_h264[0], str(NUM_FRAMES)],
+        capture_output=True, text=True, timeout=120,
+        env=dict(os.environ, PYTHONPATH=repo))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == 'done'
+
+
+def test_no_frame_threads_while_pyav_logs_through_python(large_h264):
+    """Both answers of the log check, forced: with PyAV's Python log
+    callback on, a large frame gets one thread; off (PyAV's default), frame
+    threads."""
+    import av.logging
+
+    from mmvid.datasets.transforms.pyav_decode import set_frame_threads
+    before = av.logging.get_level()
+    assert before is None  # PyAV's default: no Python callback
+    try:
+        for level, expected in ((av.logging.WARNING, ('SLICE', 1)),
+                                (None, ('FRAME', 2))):
+            av.logging.set_level(level)
+            with av.open(large_h264[0]) as container:
+                stream = container.streams.video[0]
+                set_frame_threads(stream, 2)
+                assert (stream.thread_type.name,
+                        stream.codec_context.thread_count) == expected
+    finally:
+        av.logging.set_level(before)
