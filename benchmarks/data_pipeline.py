@@ -17,11 +17,13 @@ Both decode with DecordInit + DecordDecode (video) or RawFrameDecode
 
 The data are generated here: ``--videos`` clips of ``--frames`` frames at
 ``--size WxH`` (default 340x256, the Kinetics "340x256" layout), smooth
-moving patterns written as MPEG-4 Part 2 (``mp4v``) ``.mp4`` with OpenCV,
+moving patterns written as H.264 ``.mp4`` at x264's defaults (PyAV's
+libx264; ``--codec h264``, the default where PyAV is installed) or as
+MPEG-4 Part 2 with OpenCV (``--codec mp4v``, the default without PyAV),
 and the same frames as JPEG rawframes (quality 95). ``--video-dir DIR``
 runs on the videos of DIR instead (its files ending .mp4, .avi, .mkv, .webm
-or .mov, any case, sorted by name; ``--videos``, ``--frames`` and
-``--size`` are then unused): video configurations only, as there are no
+or .mov, any case, sorted by name; ``--videos``, ``--frames``, ``--size``
+and ``--codec`` are then unused): video configurations only, as there are no
 rawframes, and the report names the folder, its number of videos and their
 sizes and frame counts. Each configuration decodes and transforms every
 video ``--rounds`` times. With ``--workers 0`` (the default) the
@@ -136,10 +138,46 @@ def describe_videos(videos: Sequence[str]) -> List[dict]:
     return rows
 
 
+class H264Writer:
+    """An H.264 ``.mp4`` written with PyAV's libx264 at x264's defaults (a
+    key frame every 250 frames, 3 B-frames, CRF 23), as ffmpeg writes one
+    by default; ``write`` takes ``[H, W, 3]`` uint8 RGB frames."""
+
+    def __init__(self, path: str, size: Tuple[int, int], fps: int = 25):
+        import av
+        self.av = av
+        self.container = av.open(path, 'w')
+        self.stream = self.container.add_stream('libx264', rate=fps)
+        self.stream.width, self.stream.height = size
+        self.stream.pix_fmt = 'yuv420p'
+
+    def write(self, rgb: np.ndarray) -> None:
+        frame = self.av.VideoFrame.from_ndarray(rgb, format='rgb24')
+        for packet in self.stream.encode(frame):
+            self.container.mux(packet)
+
+    def close(self) -> None:
+        for packet in self.stream.encode():
+            self.container.mux(packet)
+        self.container.close()
+
+
+def default_codec() -> str:
+    """``'h264'`` where PyAV (with its libx264) is installed, else
+    ``'mp4v'`` (OpenCV's MPEG-4 Part 2 writer, always there)."""
+    try:
+        import av  # noqa: F401
+    except ImportError:
+        return 'mp4v'
+    return 'h264'
+
+
 def write_data(root: str, num_videos: int, num_frames: int,
-               size: Tuple[int, int] = (WIDTH, HEIGHT)) -> list:
-    """Write videos of ``size`` (width, height) and their rawframes; return
-    (video, frame_dir) pairs."""
+               size: Tuple[int, int] = (WIDTH, HEIGHT),
+               codec: str = 'mp4v') -> list:
+    """Write videos of ``size`` (width, height) with ``codec`` (``'mp4v'``:
+    OpenCV's MPEG-4 Part 2; ``'h264'``: :class:`H264Writer`) and the same
+    frames as rawframes; return (video, frame_dir) pairs."""
     items = []
     width, height = size
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
@@ -147,8 +185,11 @@ def write_data(root: str, num_videos: int, num_frames: int,
         video = osp.join(root, f'video_{v}.mp4')
         frame_dir = osp.join(root, f'frames_{v}')
         os.makedirs(frame_dir)
-        writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*'mp4v'), 25,
-                                 (width, height))
+        if codec == 'h264':
+            writer = H264Writer(video, size)
+        else:
+            writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*'mp4v'),
+                                     25, (width, height))
         for i in range(num_frames):
             phase = 0.05 * i + v
             bgr = np.stack([
@@ -156,10 +197,13 @@ def write_data(root: str, num_videos: int, num_frames: int,
                 127 + 120 * np.sin(0.04 * yy - phase),
                 127 + 120 * np.sin(0.02 * (xx + yy) + 2 * phase)
             ], -1).astype(np.uint8)
-            writer.write(bgr)
+            writer.write(bgr[..., ::-1].copy() if codec == 'h264' else bgr)
             cv2.imwrite(osp.join(frame_dir, f'img_{i + 1:05}.jpg'), bgr,
                         [cv2.IMWRITE_JPEG_QUALITY, 95])
-        writer.release()
+        if codec == 'h264':
+            writer.close()
+        else:
+            writer.release()
         items.append((video, frame_dir))
     return items
 
@@ -401,8 +445,10 @@ def describe_data(settings: dict) -> str:
     folder's videos (how many, their sizes and frame counts)."""
     s = settings
     if s.get('video_dir') is None:
+        codec = {'h264': 'H.264 x264 defaults', 'mp4v': 'mp4v'}[
+            s.get('codec', 'mp4v')]
         return (f'{s["videos"]} videos x {s["frames"]} frames at '
-                f'{s["width"]}x{s["height"]} (mp4v / JPEG q95)')
+                f'{s["width"]}x{s["height"]} ({codec} / JPEG q95)')
     sizes = sorted({f'{v["width"]}x{v["height"]}' for v in s['video_files']})
     frames = [v['frames'] for v in s['video_files']]
     counts = f'{min(frames)}' if min(frames) == max(frames) else \
@@ -472,11 +518,14 @@ def main(argv: Optional[List[str]] = None) -> dict:
                         '.webm .mov, sorted) instead of generated ones: '
                         'video configurations only; not with --videos, '
                         '--frames or --size')
+    parser.add_argument('--codec', choices=('h264', 'mp4v'),
+                        help='codec of the generated videos (default h264 '
+                        'where PyAV is installed, else mp4v)')
     parser.add_argument('--json', metavar='OUT',
                         help='also write the figures to this JSON file')
     args = parser.parse_args(argv)
     generated = {'--videos': args.videos, '--frames': args.frames,
-                 '--size': args.size}
+                 '--size': args.size, '--codec': args.codec}
     given = [flag for flag, value in generated.items() if value is not None]
     if args.video_dir is not None and given:
         parser.error(f'--video-dir runs on the videos of the folder: '
@@ -485,12 +534,16 @@ def main(argv: Optional[List[str]] = None) -> dict:
     args.videos = 8 if args.videos is None else args.videos
     args.frames = 150 if args.frames is None else args.frames
     args.size = (WIDTH, HEIGHT) if args.size is None else args.size
+    args.codec = default_codec() if args.codec is None else args.codec
+    if args.codec == 'h264' and default_codec() != 'h264':
+        parser.error("--codec h264 writes with PyAV: pip install av (or "
+                     "'mmvid[pyav]'), or use --codec mp4v")
     protocol = PROTOCOLS[args.pipeline]
     settings = dict(pipeline=args.pipeline, unit=protocol.unit,
                     sample_shape=list(protocol.shape), videos=args.videos,
                     frames=args.frames, width=args.size[0],
                     height=args.size[1], rounds=args.rounds,
-                    workers=args.workers)
+                    workers=args.workers, codec=args.codec)
     if args.video_dir is not None:
         try:
             videos = find_videos(args.video_dir)
@@ -504,7 +557,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
     torch.set_num_threads(1)
     with tempfile.TemporaryDirectory() as root:
         items = [(video, None) for video in videos] if args.video_dir else \
-            write_data(root, args.videos, args.frames, args.size)
+            write_data(root, args.videos, args.frames, args.size,
+                       args.codec)
         # warm up file caches and imports once per source
         for source in sources:
             samples_per_second(

@@ -53,7 +53,8 @@ def test_table_and_json(workers, tmp_path, capsys):
     ])
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith('I3D 32x2x1 train pipeline, 2 videos x 12 '
-                               'frames at 340x256 (mp4v / JPEG q95), 1 '
+                               'frames at 340x256 (H.264 x264 defaults / '
+                               'JPEG q95), 1 '
                                f'rounds, workers={workers}, torch ')
     assert lines[0].endswith('; clips/s (one sample = 1 clip of '
                              '3x32x224x224 per video)')
@@ -78,6 +79,7 @@ def test_table_and_json(workers, tmp_path, capsys):
     assert {'cpu', 'logical_cores', 'torch', 'decord', 'opencv',
             'cuda'} <= set(saved['machine'])
     assert saved['settings']['workers'] == workers
+    assert saved['settings']['codec'] == 'h264'  # PyAV is installed here
     assert saved['settings']['pipeline'] == 'train'
     assert saved['settings']['unit'] == 'clips/s'
     assert saved['settings']['sample_shape'] == [1, 3, 32, 224, 224]
@@ -100,7 +102,7 @@ def test_test_pipeline_table_and_json(tmp_path, capsys):
     out_json = tmp_path / 'figures.json'
     result = data_pipeline.main([
         '--pipeline', 'test', '--videos', '2', '--frames', '12', '--rounds',
-        '1', '--json', str(out_json)
+        '1', '--codec', 'mp4v', '--json', str(out_json)
     ])
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith('I3D 32x2x1 test pipeline, 2 videos x 12 '
@@ -290,8 +292,8 @@ def test_size_sets_the_generated_videos(tmp_path, capsys):
                                  '--frames', '8', '--rounds', '1'])
     assert (result['settings']['width'], result['settings']['height']) == \
         (160, 96)
-    assert ' 1 videos x 8 frames at 160x96 (mp4v / JPEG q95)' in \
-        capsys.readouterr().out.splitlines()[0]
+    assert ' 1 videos x 8 frames at 160x96 (H.264 x264 defaults / JPEG q95)'\
+        in capsys.readouterr().out.splitlines()[0]
     for bad in ('340', '0x256', 'axb', '340x256x3'):
         with pytest.raises(SystemExit):
             data_pipeline.main(['--size', bad])
@@ -362,11 +364,36 @@ def test_video_dir_rejects_missing_or_empty_folder(tmp_path, capsys):
 @pytest.mark.parametrize('extra,named', [
     (['--frames', '30'], '--frames would be ignored; leave it out'),
     (['--videos', '3', '--size', '64x48'],
-     '--videos, --size would be ignored; leave them out')])
+     '--videos, --size would be ignored; leave them out'),
+    (['--codec', 'mp4v'], '--codec would be ignored; leave it out')])
 def test_video_dir_refuses_options_it_would_ignore(extra, named, tmp_path,
                                                    capsys):
     with pytest.raises(SystemExit) as stop:
         data_pipeline.main(['--video-dir', str(tmp_path)] + extra)
     assert stop.value.code == 2
     assert ('--video-dir runs on the videos of the folder: ' + named) in \
+        capsys.readouterr().err
+
+
+def test_h264_videos_and_the_codec_choice(tmp_path, monkeypatch, capsys):
+    """--codec h264 (the default with PyAV) writes x264-default H.264 with
+    B-frames, decoded as the rawframes were written; without PyAV the
+    default is mp4v and --codec h264 is refused, naming the package."""
+    import av
+    items = data_pipeline.write_data(str(tmp_path), 1, 30, (96, 64), 'h264')
+    video, frame_dir = items[0]
+    with av.open(video) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.name == 'h264'
+        assert stream.frames == 30
+        assert stream.codec_context.has_b_frames
+        first = next(container.decode(stream)).to_ndarray(format='rgb24')
+    jpeg = cv2.imread(str(tmp_path / 'frames_0' / 'img_00001.jpg'))[..., ::-1]
+    assert np.abs(first.astype(int) - jpeg).mean() < 3
+    assert data_pipeline.default_codec() == 'h264'
+    monkeypatch.setitem(__import__('sys').modules, 'av', None)
+    assert data_pipeline.default_codec() == 'mp4v'
+    with pytest.raises(SystemExit):
+        data_pipeline.main(['--codec', 'h264', '--videos', '1'])
+    assert "--codec h264 writes with PyAV: pip install av" in \
         capsys.readouterr().err
