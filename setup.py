@@ -1,7 +1,9 @@
 """Install mmvid: ``pip install -e .[tests]`` (the Makefile installs the
 pinned torch first).
 
-Extras: ``decord`` (the decord video reader), ``pyav`` (PyAV), ``tests``.
+Extras: ``decord`` (the decord video reader), ``pyav`` (PyAV),
+``torchcodec`` (torchcodec; it needs FFmpeg's shared libraries on the
+system and the release that matches the installed torch), ``tests``.
 mmcv: ``mmcv-lite`` by default; ``MMVID_MMCV=full pip install .`` requires
 the full ``mmcv`` instead (for users who already have it, so that pip does
 not install mmcv-lite beside it: both provide the ``mmcv`` package). The
@@ -74,6 +76,7 @@ setup(
     extras_require={
         'decord': read_requirements('decord'),
         'pyav': read_requirements('pyav'),
+        'torchcodec': read_requirements('torchcodec'),
         'tests': read_requirements('tests'),
     },
     entry_points={'console_scripts': [

@@ -17,8 +17,9 @@ from mmvid.utils.config_files import load_config_file
 from mmvid.checkpoint import load_checkpoint
 from mmvid.apis.fast_path import FastPath, apply_fast_path
 
-VIDEO_INITS = ('DecordInit', 'OpenCVInit', 'PyAVInit')
-VIDEO_DECODES = ('DecordDecode', 'OpenCVDecode', 'PyAVDecode')
+VIDEO_INITS = ('DecordInit', 'OpenCVInit', 'PyAVInit', 'TorchCodecInit')
+VIDEO_DECODES = ('DecordDecode', 'OpenCVDecode', 'PyAVDecode',
+                 'TorchCodecDecode')
 RAWFRAME_DECODES = ('RawFrameDecode', )
 
 

@@ -3,7 +3,9 @@ written (RGB uint8) as ground truth.
 
 FFV1 (``.avi`` / ``.mkv``) is lossless: every decoder must return exactly
 the frames written. mp4v (``.mp4``) is lossy: decoders can only be compared
-with each other. PNG folders are lossless, JPEG folders lossy.
+with each other. PNG folders are lossless, JPEG folders lossy. H.264 with
+B-frames (``write_h264_video``, through PyAV's libx264) is lossy too: the
+reference is ``decode_every_frame``, PyAV's straight decode of every frame.
 """
 from pathlib import Path
 from typing import List, Sequence, Union
@@ -89,3 +91,49 @@ def truncate_file(src: PathLike, dst: PathLike, fraction: float) -> str:
     data = Path(src).read_bytes()
     Path(dst).write_bytes(data[:int(len(data) * fraction)])
     return str(dst)
+
+
+def moving_texture_frames(num_frames: int, height: int = 64,
+                          width: int = 96, seed: int = 0
+                          ) -> List[np.ndarray]:
+    """A random blocky texture moving at varied speeds: an encoder uses P
+    and B frames for it, some of them non-reference."""
+    rng = np.random.default_rng(seed)
+    base = rng.integers(0, 256, (height, width * 2, 3), dtype=np.uint8)
+    base = np.repeat(np.repeat(base[::4, ::4], 4, 0), 4, 1)
+    frames = []
+    for i in range(num_frames):
+        shift = (i * 3 + (i // 10) ** 2) % width
+        frames.append(np.ascontiguousarray(base[:height,
+                                                shift:shift + width]))
+    return frames
+
+
+def write_h264_video(path: PathLike, num_frames: int = 48, height: int = 64,
+                     width: int = 96, gop: int = 12, bframes: int = 3,
+                     fps: int = 25, pix_fmt: str = 'yuv420p') -> str:
+    """An H.264 video with B-frames (PyAV's libx264; key frames every
+    ``gop`` frames) of :func:`moving_texture_frames`; returns the path as
+    ``str``. Lossy: compare decoders with :func:`decode_every_frame`."""
+    import av
+    with av.open(str(path), 'w') as container:
+        stream = container.add_stream('libx264', rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
+        stream.options = {'g': str(gop), 'bf': str(bframes)}
+        for image in moving_texture_frames(num_frames, height, width):
+            frame = av.VideoFrame.from_ndarray(image, format='rgb24')
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return str(path)
+
+
+def decode_every_frame(path: PathLike) -> np.ndarray:
+    """``[N, H, W, 3]`` uint8 RGB: every frame of the first video stream,
+    decoded from the first in order by PyAV and converted by its own
+    ``to_ndarray``: a reference independent of mmvid's decoders."""
+    import av
+    with av.open(str(path)) as container:
+        return np.stack([frame.to_ndarray(format='rgb24')
+                         for frame in container.decode(video=0)])
