@@ -16,7 +16,9 @@ would build them):
 * ``PyAVDecode``: ``PyAVInit()`` + ``PyAVDecode()`` (the same skipping
   decoder, slice threads);
 * ``OpenCV 1 thread`` / ``OpenCV auto threads``: ``OpenCVInit(num_threads=
-  1 | 0)`` + ``OpenCVDecode`` (FFmpeg inside OpenCV, its own conversion).
+  1 | 0)`` + ``OpenCVDecode`` (FFmpeg inside OpenCV, its own conversion);
+* ``torchcodec exact``: ``TorchCodecInit()`` + ``TorchCodecDecode()``, where
+  torchcodec works (else the report says why it is not measured).
 
 Clips: ``train``, one 32x2 clip per video at a random start (seeded), as
 the I3D train pipeline samples; ``test``, the 10 clips of 32x2 of the test
@@ -46,7 +48,8 @@ import numpy as np
 
 from mmvid.datasets.transforms import (DecordDecode, DecordInit,
                                        OpenCVDecode, OpenCVInit, PyAVDecode,
-                                       PyAVInit, SampleFrames)
+                                       PyAVInit, SampleFrames,
+                                       TorchCodecDecode, TorchCodecInit)
 
 from benchkit import (describe_cpu, fmt_ratio, interleaved_times,
                       machine_description, medians, ratio, write_json)
@@ -64,6 +67,7 @@ DECODERS: Dict[str, Tuple[Callable, Callable]] = {
     'OpenCV auto threads': (lambda: OpenCVInit(num_threads=0),
                             OpenCVDecode),
 }
+OPTIONAL = {'torchcodec exact': (TorchCodecInit, TorchCodecDecode)}
 CLIPS = ('train', 'test')
 DEFAULT_SIZES = ((340, 256), (1280, 720))
 
@@ -85,6 +89,20 @@ def write_h264(path: str, size: Tuple[int, int], num_frames: int,
         writer.write(np.clip(image, 0, 255).astype(np.uint8))
     writer.close()
     return path
+
+
+def add_optional_decoders() -> Dict[str, str]:
+    """Add to ``DECODERS`` the optional decoders that build here; return
+    ``{name: why not}`` for the others."""
+    missing = {}
+    for name, (make_init, make_decode) in OPTIONAL.items():
+        try:
+            make_init()
+        except ImportError as error:
+            missing[name] = str(error).split(':')[0]
+            continue
+        DECODERS[name] = (make_init, make_decode)
+    return missing
 
 
 def clip_indices(videos: Sequence[str], clips: str, seed: int
@@ -163,6 +181,8 @@ def report(result: dict) -> None:
     print(f'video decoders, ms per video (ratio: {BASELINE} time / this '
           f'time), {result["rounds"]} rounds interleaved; '
           f'{describe_cpu(result["machine"])}')
+    for name, why in result['not_measured'].items():
+        print(f'not measured: {name} ({why})')
     for group in result['groups']:
         print(f'\n{group["data"]}')
         print(f'  {"decoder":22s} {"train 32x2":>11s} {"ratio":>6s} '
@@ -207,7 +227,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
         parser.error(f'needs decord and PyAV ({error}): pip install '
                      "'mmvid[decord,pyav]'")
     result = dict(machine=machine_description(), rounds=args.rounds,
-                  groups=[])
+                  not_measured=add_optional_decoders(), groups=[])
     with tempfile.TemporaryDirectory() as root:
         if args.video_dir:
             try:

