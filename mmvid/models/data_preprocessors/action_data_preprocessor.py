@@ -21,6 +21,10 @@ class ActionDataPreprocessor(BaseDataPreprocessor):
         to_rgb: Swap the channel order (BGR -> RGB) first.
         to_float32: Cast to float32 (when not normalising).
         format_shape: ``'NCTHW'`` (3D models) or ``'NCHW'`` (2D).
+        non_blocking: copy the (pinned, uint8) batch to the device without
+            waiting for the copy (``Tensor.to(non_blocking=True)``); the
+            stacking and normalisation that follow run on the device in
+            stream order. No effect on the CPU.
 
     ``data['inputs']`` is a list of ``[views, C, T, H, W]`` tensors (or one
     stacked tensor); the output is ``[B, views, C, T, H, W]`` float.
@@ -31,8 +35,9 @@ class ActionDataPreprocessor(BaseDataPreprocessor):
                  std: Optional[Sequence[float]] = None,
                  to_rgb: bool = False,
                  to_float32: bool = True,
-                 format_shape: str = 'NCTHW') -> None:
-        super().__init__()
+                 format_shape: str = 'NCTHW',
+                 non_blocking: bool = True) -> None:
+        super().__init__(non_blocking=non_blocking)
         if format_shape not in FORMAT_SHAPES:
             raise ValueError(f'format_shape must be one of '
                              f'{tuple(FORMAT_SHAPES)}, got {format_shape!r}')

@@ -49,3 +49,29 @@ def test_errors():
         ActionDataPreprocessor(mean=MEAN)
     with pytest.raises(ValueError, match='format_shape must be one of'):
         ActionDataPreprocessor(format_shape='NTCHW')
+
+
+class RecordingTensor(torch.Tensor):
+    """A tensor that records the keyword arguments of its ``.to`` calls."""
+    calls = []
+
+    def to(self, *args, **kwargs):
+        RecordingTensor.calls.append(kwargs)
+        return super().to(*args, **kwargs).as_subclass(torch.Tensor)
+
+
+@pytest.mark.parametrize('kwargs, expected', [({}, True),
+                                              ({'non_blocking': False},
+                                               False)])
+def test_uint8_samples_are_moved_without_blocking(kwargs, expected):
+    """The loader's uint8 samples are moved to the device as they are
+    (uint8: the float work happens after the copy) with non_blocking=True
+    by default (pinned memory then overlaps the copy with compute)."""
+    RecordingTensor.calls.clear()
+    pre = ActionDataPreprocessor(mean=MEAN, std=STD, **kwargs)
+    clips = [torch.zeros((1, 3, 2, 4, 4), dtype=torch.uint8).as_subclass(
+        RecordingTensor) for _ in range(2)]
+    out = pre(dict(inputs=clips))['inputs']
+    assert RecordingTensor.calls == [
+        {'non_blocking': expected}, {'non_blocking': expected}]
+    assert out.dtype == torch.float32 and out.shape == (2, 1, 3, 2, 4, 4)
