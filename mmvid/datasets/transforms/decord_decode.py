@@ -20,7 +20,7 @@ from ..errors import BadSampleError
 from .decode_utils import (VideoReaderDecode, VideoReaderInit,
                            check_decode_mode, one_line)
 from .exact_seek import decode_exact, decord_identical
-from .pyav_decode import import_av, open_container, set_frame_threads
+from .pyav_decode import import_av, open_container
 from .threads import auto_decoder_threads
 
 BACKEND = 'decord'
@@ -187,13 +187,12 @@ class DecordDecode(VideoReaderDecode):
         else:
             av = import_av()
         container = open_container(av, path, 1)
-        set_frame_threads(container.streams.video[0], auto_decoder_threads())
         try:
             if (self.decoder == 'auto'
                     and not decord_identical(container.streams.video[0])):
                 return None
             return decode_exact(container, unique, path, BACKEND,
-                                total_frames)
+                                total_frames, auto_decoder_threads())
         finally:
             container.close()
 

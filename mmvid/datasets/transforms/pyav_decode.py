@@ -10,8 +10,8 @@ threads. Frame threading has been reported to hang partly decoded streams
 in some set-ups (PyAV issues 1849 and 1962, loaders that stop before the
 end), so it is used only where it pays and threads are spare:
 ``DecordDecode``'s PyAV route in a process with more cores than loader
-workers, for frames of at least ``FRAME_THREADS_MIN_PIXELS``, and never
-while PyAV routes FFmpeg's log through Python (:func:`set_frame_threads`);
+workers, for large frames or high bit rates, and never while PyAV routes
+FFmpeg's log through Python (:func:`~.exact_seek.set_frame_threads`);
 a DataLoader worker on a machine with as many cores as workers decodes
 with one thread.
 """
@@ -58,36 +58,6 @@ def open_container(av: Any, path: str, num_threads: int) -> Any:
     stream.thread_type = 'SLICE'
     stream.codec_context.thread_count = num_threads
     return container
-
-
-# Frame threads pay from about this many pixels a frame. Measured on 2
-# cores, 32x2 clips of x264 videos (exact_seek), 2 frame threads vs one
-# thread: 1280x720 1.01-1.26x, 640x272 1.21x faster; 340x256 0.92-0.98x
-# (1.11x at 1.3 bits per pixel): handing frames between threads costs more
-# than decoding a small frame.
-FRAME_THREADS_MIN_PIXELS = 480 * 320
-
-
-def set_frame_threads(stream: Any, num_threads: int) -> None:
-    """Before the first decode: ``num_threads`` frame threads for the video
-    ``stream`` where ``num_threads > 1``, its frames have at least
-    ``FRAME_THREADS_MIN_PIXELS`` pixels and FFmpeg's log is not routed
-    through Python; else one thread. (Slice threads gain nothing on
-    single-slice streams, x264's default.)
-
-    With PyAV's Python log callback on (``av.logging.set_level(LEVEL)``),
-    a frame thread that logs waits for the GIL that the decoding thread
-    holds while it waits for the frame threads: 2 of 15 runs of 150 partial
-    decodes hung here. PyAV leaves the callback off unless asked."""
-    import av.logging
-    context = stream.codec_context
-    if (num_threads > 1 and av.logging.get_level() is None
-            and context.width * context.height >= FRAME_THREADS_MIN_PIXELS):
-        stream.thread_type = 'FRAME'
-        context.thread_count = num_threads
-    else:
-        stream.thread_type = 'SLICE'
-        context.thread_count = 1
 
 
 def _close(container: Any) -> None:

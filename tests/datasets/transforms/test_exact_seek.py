@@ -274,7 +274,7 @@ def test_streams_without_timestamps_are_counted_from_the_start(
 def large_h264(tmp_path_factory):
     """An H.264 video with frames of 480x320 pixels, the smallest size
     that gets frame threads."""
-    from mmvid.datasets.transforms.pyav_decode import FRAME_THREADS_MIN_PIXELS
+    from mmvid.datasets.transforms.exact_seek import FRAME_THREADS_MIN_PIXELS
     assert 480 * 320 == FRAME_THREADS_MIN_PIXELS
     path = tmp_path_factory.mktemp('large') / 'large.mp4'
     global WIDTH, HEIGHT
@@ -295,19 +295,19 @@ def test_frame_threads_only_for_large_frames_with_spare_cores(
     threads to spare (forced: 1 and 2) and the frames have >= 480x320
     pixels, else one thread; the frames are the straight decode's either
     way."""
-    from mmvid.datasets.transforms import decord_decode, pyav_decode
+    from mmvid.datasets.transforms import decord_decode
     path, truth = videos['h264'] if which == 'small' else large_h264
     monkeypatch.setattr(decord_decode, 'auto_decoder_threads',
                         lambda: threads)
     settings = []
-    real = pyav_decode.set_frame_threads
+    real = exact_seek.set_frame_threads
 
-    def spy(stream, num_threads):
-        real(stream, num_threads)
+    def spy(stream, num_threads, packets):
+        real(stream, num_threads, packets)
         settings.append((stream.thread_type.name,
                          stream.codec_context.thread_count))
 
-    monkeypatch.setattr(decord_decode, 'set_frame_threads', spy)
+    monkeypatch.setattr(exact_seek, 'set_frame_threads', spy)
     for inds in INDEX_SETS:
         np.testing.assert_array_equal(decord_decode_frames(path, inds),
                                       truth[inds])
@@ -322,7 +322,7 @@ def decord_decode_frames(path, inds):
 STRESS = '''
 import sys, numpy as np, torch, av
 from mmvid.datasets.transforms.exact_seek import decode_exact
-from mmvid.datasets.transforms.pyav_decode import set_frame_threads
+from mmvid.datasets.transforms.exact_seek import set_frame_threads
 path, frames = sys.argv[1], int(sys.argv[2])
 rng = np.random.default_rng(0)
 for k in range(150):
@@ -358,7 +358,7 @@ def test_no_frame_threads_while_pyav_logs_through_python(large_h264):
     threads."""
     import av.logging
 
-    from mmvid.datasets.transforms.pyav_decode import set_frame_threads
+    from mmvid.datasets.transforms.exact_seek import set_frame_threads
     before = av.logging.get_level()
     assert before is None  # PyAV's default: no Python callback
     try:
@@ -372,3 +372,32 @@ def test_no_frame_threads_while_pyav_logs_through_python(large_h264):
                         stream.codec_context.thread_count) == expected
     finally:
         av.logging.set_level(before)
+
+
+def test_frame_threads_for_small_frames_at_high_bit_rates(tmp_path):
+    """Both answers of the bit-rate rule on small frames: film grain at a
+    high quality (> 0.8 bits per pixel) gets frame threads, the smooth
+    fixture (far below) one thread; the rule reads the packets' sizes."""
+    rng = np.random.default_rng(0)
+    path = str(tmp_path / 'grain.mp4')
+    with av.open(path, 'w') as container:
+        stream = container.add_stream('libx264', rate=25)
+        stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, 'yuv420p'
+        stream.options = {'crf': '10'}
+        for _ in range(12):
+            image = rng.integers(0, 256, (HEIGHT, WIDTH, 3), dtype=np.uint8)
+            for packet in stream.encode(
+                    av.VideoFrame.from_ndarray(image, format='rgb24')):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    for name, expected in ((path, 'FRAME'), ('smooth', 'SLICE')):
+        video = path if name == path else encode(
+            tmp_path / 'smooth.mp4', 'libx264', 'yuv420p', {}, {})
+        with av.open(video) as container:
+            stream = container.streams.video[0]
+            packets = [p for p in container.demux(stream) if p.size]
+            bits = 8 * sum(p.size for p in packets) / len(packets)
+            assert (bits / (WIDTH * HEIGHT) > 0.8) == (expected == 'FRAME')
+            exact_seek.set_frame_threads(stream, 2, packets)
+            assert stream.thread_type.name == expected
