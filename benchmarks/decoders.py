@@ -221,7 +221,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
         parser.error(f'--frames must be >= 64 (one 32x2 clip), got '
                      f'{args.frames}')
     try:
-        import av  # noqa: F401
+        import av  # noqa: F401  (only whether it imports)
         import decord  # noqa: F401
     except ImportError as error:
         parser.error(f'needs decord and PyAV ({error}): pip install '

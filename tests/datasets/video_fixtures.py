@@ -8,7 +8,7 @@ B-frames (``write_h264_video``, through PyAV's libx264) is lossy too: the
 reference is ``decode_every_frame``, PyAV's straight decode of every frame.
 """
 from pathlib import Path
-from typing import List, Sequence, Union
+from typing import List, Optional, Sequence, Union
 
 import cv2
 import numpy as np
@@ -109,24 +109,46 @@ def moving_texture_frames(num_frames: int, height: int = 64,
     return frames
 
 
-def write_h264_video(path: PathLike, num_frames: int = 48, height: int = 64,
-                     width: int = 96, gop: int = 12, bframes: int = 3,
-                     fps: int = 25, pix_fmt: str = 'yuv420p') -> str:
-    """An H.264 video with B-frames (PyAV's libx264; key frames every
-    ``gop`` frames) of :func:`moving_texture_frames`; returns the path as
-    ``str``. Lossy: compare decoders with :func:`decode_every_frame`."""
+def write_encoded_video(path: PathLike, encoder: str = 'libx264',
+                        pix_fmt: str = 'yuv420p',
+                        options: Optional[dict] = None,
+                        tags: Optional[dict] = None, num_frames: int = 48,
+                        height: int = 64, width: int = 96, fps: int = 25,
+                        frames: Optional[Sequence[np.ndarray]] = None) -> str:
+    """A video written by PyAV's ``encoder`` (``'libx264'``, ``'libx265'``,
+    ``'libvpx-vp9'``, ``'mpeg4'``, ...) in ``pix_fmt``, with the encoder's
+    ``options`` and the codec context's colour ``tags`` (e.g.
+    ``colorspace=1``), of ``frames`` (default: ``num_frames`` of
+    :func:`moving_texture_frames`); returns the path as ``str``. Lossy:
+    compare decoders with :func:`decode_every_frame`."""
     import av
+    if frames is None:
+        frames = moving_texture_frames(num_frames, height, width)
     with av.open(str(path), 'w') as container:
-        stream = container.add_stream('libx264', rate=fps)
+        stream = container.add_stream(encoder, rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
-        stream.options = {'g': str(gop), 'bf': str(bframes)}
-        for image in moving_texture_frames(num_frames, height, width):
+        stream.options = dict(options or {})
+        for name, value in (tags or {}).items():
+            setattr(stream.codec_context, name, value)
+        for image in frames:
             frame = av.VideoFrame.from_ndarray(image, format='rgb24')
             for packet in stream.encode(frame):
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
     return str(path)
+
+
+def write_h264_video(path: PathLike, num_frames: int = 48, height: int = 64,
+                     width: int = 96, gop: int = 12, bframes: int = 3,
+                     fps: int = 25, pix_fmt: str = 'yuv420p') -> str:
+    """An H.264 video with B-frames (PyAV's libx264; key frames every
+    ``gop`` frames) of :func:`moving_texture_frames`; returns the path as
+    ``str``. Lossy: compare decoders with :func:`decode_every_frame`."""
+    return write_encoded_video(path, 'libx264', pix_fmt,
+                               {'g': str(gop), 'bf': str(bframes)},
+                               num_frames=num_frames, height=height,
+                               width=width, fps=fps)
 
 
 def decode_every_frame(path: PathLike) -> np.ndarray:

@@ -10,6 +10,8 @@ import pytest
 from mmvid.datasets.transforms import exact_seek
 from mmvid.datasets.transforms.decord_decode import DecordDecode, DecordInit
 from mmvid.datasets.transforms.pyav_decode import PyAVDecode, PyAVInit
+from tests.datasets.video_fixtures import (decode_every_frame,
+                                           write_encoded_video)
 
 av = pytest.importorskip('av')  # a test requirement: always installed
 
@@ -40,39 +42,21 @@ INDEX_SETS = [np.arange(30, 94, 2) % NUM_FRAMES,
               np.array([50, 3, 27, 27, 3])]
 
 
-def moving_frames():
-    """Frames with texture moving at varied speeds: the encoder uses P and
-    B frames, some of them non-reference."""
-    rng = np.random.default_rng(0)
-    base = rng.integers(0, 256, (HEIGHT, WIDTH * 2, 3), dtype=np.uint8)
-    base = np.repeat(np.repeat(base[::4, ::4], 4, 0), 4, 1)
-    for i in range(NUM_FRAMES):
-        shift = (i * 3 + (i // 10) ** 2) % WIDTH
-        yield np.ascontiguousarray(base[:HEIGHT, shift:shift + WIDTH])
-
-
-def encode(path, encoder, pix_fmt, options, tags):
-    with av.open(str(path), 'w') as container:
-        stream = container.add_stream(encoder, rate=25)
-        stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, pix_fmt
-        stream.options = options
-        for name, value in tags.items():
-            setattr(stream.codec_context, name, value)
-        for image in moving_frames():
-            frame = av.VideoFrame.from_ndarray(image, format='rgb24')
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
+def encode_in_child(path, encoder, pix_fmt, options, tags):
+    """``encode`` in a fresh interpreter: once decord is imported (earlier
+    tests do), PyAV's libvpx-vp9 encoder fails to open in this process
+    ("Invalid argument"; decord's bundled libraries come first)."""
+    import os
+    import subprocess
+    from pathlib import Path
+    repo = str(Path(__file__).resolve().parents[3])
+    code = ('import sys; from tests.datasets.video_fixtures import '
+            'write_encoded_video as w; w(*sys.argv[1:4], eval(sys.argv[4]), '
+            f'eval(sys.argv[5]), {NUM_FRAMES}, {HEIGHT}, {WIDTH})')
+    subprocess.run([sys.executable, '-c', code, str(path), encoder, pix_fmt,
+                    repr(options), repr(tags)], check=True, cwd=repo,
+                   env=dict(os.environ, PYTHONPATH=repo))
     return str(path)
-
-
-def straight_decode(path):
-    """Every frame, decoded from the first in order, converted by PyAV's
-    own ``to_ndarray``: the reference, independent of ``exact_seek``."""
-    with av.open(path) as container:
-        return np.stack([frame.to_ndarray(format='rgb24')
-                         for frame in container.decode(video=0)])
 
 
 @pytest.fixture(scope='module')
@@ -80,8 +64,9 @@ def videos(tmp_path_factory):
     root = tmp_path_factory.mktemp('exact_seek')
     out = {}
     for name, (encoder, pix_fmt, suffix, options, tags) in VARIANTS.items():
-        path = encode(root / (name + suffix), encoder, pix_fmt, options, tags)
-        out[name] = (path, straight_decode(path))
+        path = encode_in_child(root / (name + suffix), encoder, pix_fmt,
+                               options, tags)
+        out[name] = (path, decode_every_frame(path))
     return out
 
 
@@ -257,8 +242,10 @@ def test_streams_without_timestamps_are_counted_from_the_start(
     """A raw H.264 elementary stream has no timestamps: the frames are
     counted from the first one (nothing skipped), still exact."""
     _, truth = videos['h264']
-    raw = encode(tmp_path / 'raw.h264', 'libx264', 'yuv420p',
-                 {'g': '24', 'bf': '3'}, {})
+    raw = write_encoded_video(tmp_path / 'raw.h264', 'libx264',
+                              options={'g': '24', 'bf': '3'},
+                              num_frames=NUM_FRAMES, height=HEIGHT,
+                              width=WIDTH)
     with av.open(raw) as container:
         stamps = [p.pts for p in container.demux(video=0) if p.size]
     assert None in stamps
@@ -276,15 +263,11 @@ def large_h264(tmp_path_factory):
     that gets frame threads."""
     from mmvid.datasets.transforms.exact_seek import FRAME_THREADS_MIN_PIXELS
     assert 480 * 320 == FRAME_THREADS_MIN_PIXELS
-    path = tmp_path_factory.mktemp('large') / 'large.mp4'
-    global WIDTH, HEIGHT
-    saved = WIDTH, HEIGHT
-    WIDTH, HEIGHT = 480, 320
-    try:
-        encode(path, 'libx264', 'yuv420p', {'g': '24', 'bf': '3'}, {})
-        return str(path), straight_decode(str(path))
-    finally:
-        WIDTH, HEIGHT = saved
+    path = write_encoded_video(
+        tmp_path_factory.mktemp('large') / 'large.mp4', 'libx264',
+        options={'g': '24', 'bf': '3'}, num_frames=NUM_FRAMES, height=320,
+        width=480)
+    return path, decode_every_frame(path)
 
 
 @pytest.mark.parametrize('threads', [1, 2])
@@ -379,21 +362,14 @@ def test_frame_threads_for_small_frames_at_high_bit_rates(tmp_path):
     high quality (> 0.8 bits per pixel) gets frame threads, the smooth
     fixture (far below) one thread; the rule reads the packets' sizes."""
     rng = np.random.default_rng(0)
-    path = str(tmp_path / 'grain.mp4')
-    with av.open(path, 'w') as container:
-        stream = container.add_stream('libx264', rate=25)
-        stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, 'yuv420p'
-        stream.options = {'crf': '10'}
-        for _ in range(12):
-            image = rng.integers(0, 256, (HEIGHT, WIDTH, 3), dtype=np.uint8)
-            for packet in stream.encode(
-                    av.VideoFrame.from_ndarray(image, format='rgb24')):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
+    path = write_encoded_video(
+        tmp_path / 'grain.mp4', options={'crf': '10'}, height=HEIGHT,
+        width=WIDTH, frames=[rng.integers(0, 256, (HEIGHT, WIDTH, 3),
+                                          dtype=np.uint8) for _ in range(12)])
     for name, expected in ((path, 'FRAME'), ('smooth', 'SLICE')):
-        video = path if name == path else encode(
-            tmp_path / 'smooth.mp4', 'libx264', 'yuv420p', {}, {})
+        video = path if name == path else write_encoded_video(
+            tmp_path / 'smooth.mp4', num_frames=NUM_FRAMES, height=HEIGHT,
+            width=WIDTH)
         with av.open(video) as container:
             stream = container.streams.video[0]
             packets = [p for p in container.demux(stream) if p.size]

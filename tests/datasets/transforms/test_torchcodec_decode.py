@@ -384,7 +384,7 @@ def real_torchcodec(videos):
         decoder = VideoDecoder(videos['h264'][0], device='cpu',
                                dimension_order='NHWC')
         decoder.get_frames_at([0])
-    except Exception as error:  # ImportError, RuntimeError, OSError
+    except Exception:  # ImportError, RuntimeError, OSError
         return None
     return VideoDecoder
 
