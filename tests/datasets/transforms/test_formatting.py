@@ -252,3 +252,25 @@ def test_single_pass_layout_equals_stack_and_transpose(dtype, channels):
     assert out['imgs'].shape == expected.shape == (6, channels, 4, 6, 7)
     assert out['imgs'].dtype == dtype and out['imgs'].flags['C_CONTIGUOUS']
     np.testing.assert_array_equal(out['imgs'], expected)
+
+
+def test_single_pass_layout_when_opencv_does_not_write_in_place(
+        monkeypatch):
+    """cv2.split writes into the planes it is given when it can; should it
+    hand back arrays of its own instead, their values are copied in (the
+    layout is the same)."""
+    from mmvid.datasets.transforms import formatting
+    calls = []
+
+    def split_into_new_arrays(img, targets):
+        calls.append(len(targets))
+        return tuple(np.ascontiguousarray(img[..., c])
+                     for c in range(img.shape[-1]))
+
+    monkeypatch.setattr(formatting.cv2, 'split', split_into_new_arrays)
+    rng = np.random.default_rng(3)
+    frames = [rng.integers(0, 256, (6, 7, 3), dtype=np.uint8)
+              for _ in range(2 * 4)]
+    out = FormatShape('NCTHW')(dict(imgs=frames, num_clips=2, clip_len=4))
+    np.testing.assert_array_equal(out['imgs'], reference_ncthw(frames, 2, 4))
+    assert calls == [3] * 8
