@@ -119,19 +119,24 @@ def _decode_skipping(context: Any, packets: Sequence[Any],
                      wanted: Dict[int, int], convert: Any) -> Dict[int, Any]:
     """Decode ``packets`` (from a key frame on), skipping the unwanted
     non-reference frames; return ``{pts: RGB frame}`` of the ``wanted``
-    timestamps found. Stops once all are found."""
+    timestamps found.
+
+    No packet after the last wanted one (in decode order) is sent: every
+    frame a wanted frame refers to precedes it in decode order, so the
+    decoder is drained instead of being fed the packets it would otherwise
+    need before it lets the last frames out (B-frame reordering)."""
+    last = max((k for k, packet in enumerate(packets) if packet.pts in wanted),
+               default=-1)
     found = {}
     mode = None
     try:
-        for packet in packets:
+        for packet in packets[:last + 1]:
             packet_mode = 'DEFAULT' if packet.pts in wanted else 'NONREF'
             if packet_mode != mode:
                 context.skip_frame = mode = packet_mode
             for frame in context.decode(packet):
                 if frame.pts in wanted and frame.pts not in found:
                     found[frame.pts] = convert(frame)
-            if len(found) == len(wanted):
-                return found
         context.skip_frame = 'DEFAULT'
         for frame in context.decode(None):  # frames held back for reorder
             if frame.pts in wanted and frame.pts not in found:

@@ -195,6 +195,7 @@ class CountingContext:
     def __init__(self, context):
         object.__setattr__(self, 'context', context)
         object.__setattr__(self, 'decoded', 0)
+        object.__setattr__(self, 'sent', [])
 
     def __getattr__(self, name):
         return getattr(self.context, name)
@@ -203,6 +204,8 @@ class CountingContext:
         setattr(self.context, name, value)
 
     def decode(self, packet):
+        if packet is not None:
+            self.sent.append(packet.pts)
         frames = self.context.decode(packet)
         object.__setattr__(self, 'decoded', self.decoded + len(frames))
         return frames
@@ -210,9 +213,10 @@ class CountingContext:
 
 def test_unwanted_nonreference_frames_are_not_decoded(videos):
     """A clip of every second frame from frame 4: decoding starts at the
-    key frame 0, the decoder outputs no more frames than the span's packets
-    less its unwanted non-reference ones (read from the bitstream), never
-    fewer than the wanted ones, and converts only those."""
+    key frame 0, no packet after the last wanted one (decode order) is
+    sent, the decoder outputs no more frames than the span's packets less
+    its unwanted non-reference ones (read from the bitstream), never fewer
+    than the wanted ones, and converts only those."""
     path, truth = videos['h264']
     inds = np.arange(4, 24, 2)
     with av.open(path) as container:
@@ -232,6 +236,9 @@ def test_unwanted_nonreference_frames_are_not_decoded(videos):
             lambda frame: converted.append(frame.pts) or frame.to_ndarray(
                 format='rgb24'))
     assert len(inds) <= context.decoded <= len(span) - skippable
+    last = max(k for k, p in enumerate(packets) if p.pts in wanted)
+    assert last + 1 < len(packets)  # packets follow, and none was sent
+    assert context.sent == [p.pts for p in packets[start:last + 1]]
     assert sorted(converted) == sorted(wanted)
     np.testing.assert_array_equal(
         np.stack([found[order[i]] for i in inds]), truth[inds])

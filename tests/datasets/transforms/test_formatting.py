@@ -240,13 +240,19 @@ def reference_ncthw(imgs, num_clips, clip_len):
     (np.uint8, 5), (np.int64, 3)],
     ids=['uint8-rgb', 'float32-flow', 'uint8-1ch', 'uint16-4ch',
          'uint8-5ch-numpy', 'int64-numpy'])
-def test_single_pass_layout_equals_stack_and_transpose(dtype, channels):
-    """Every branch of the one-pass layout (cv2.split for what OpenCV
-    splits, numpy for more channels or other dtypes), on cropped views of
-    frames as the crops hand them on: the two-pass layout's values."""
+@pytest.mark.parametrize('cropped', [True, False], ids=['views', 'whole'])
+def test_single_pass_layout_equals_stack_and_transpose(dtype, channels,
+                                                       cropped):
+    """Every branch of the one-pass layout (cv2.split into the result's
+    planes for contiguous frames, into new planes for cropped views, numpy
+    for more channels or other dtypes), on cropped views of frames as the
+    crops hand them on and on whole frames as Resize does: the two-pass
+    layout's values."""
     rng = np.random.default_rng(2)
-    frames = [rng.integers(0, 250, (9, 11, channels)).astype(dtype)[1:7, 2:9]
+    frames = [rng.integers(0, 250, (9, 11, channels)).astype(dtype)
               for _ in range(3 * 2 * 4)]  # 3 crops x 2 clips x 4 frames
+    frames = [f[1:7, 2:9] if cropped else f[1:7, 2:9].copy() for f in frames]
+    assert all(f.flags['C_CONTIGUOUS'] != cropped for f in frames)
     out = FormatShape('NCTHW')(dict(imgs=frames, num_clips=2, clip_len=4))
     expected = reference_ncthw(frames, 2, 4)
     assert out['imgs'].shape == expected.shape == (6, channels, 4, 6, 7)
