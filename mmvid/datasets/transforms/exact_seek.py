@@ -19,7 +19,8 @@ instead, with nothing skipped: slower, still exact.
 
 The functions take an open ``av`` container; nothing here imports PyAV.
 """
-from typing import Any, Dict, Iterator, List, Optional, Sequence
+import heapq
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -95,11 +96,49 @@ def _rgb_converter() -> Any:
                                               ).to_ndarray()
 
 
-def _demux(container: Any, path: str, backend: str) -> List[Any]:
-    """The non-empty packets of the first video stream, in decode order."""
+def _demux(container: Any, path: str, backend: str,
+           last_index: Optional[int] = None) -> Tuple[List[Any], Iterator]:
+    """The non-empty packets of the first video stream, in decode order,
+    and the demuxer, to read the rest with :func:`_read_rest`.
+
+    With ``last_index``, reading stops once the ``last_index + 1``
+    smallest timestamps are final: every later packet has ``pts >= dts``
+    and a ``dts`` at least the current one's, so a timestamp below the
+    current ``dts`` can no longer be preceded by one not read yet. (A long
+    video is then not read to its end for a clip at its start.) Where a
+    packet lacks a timestamp or breaks these rules, everything is read."""
     stream = container.streams.video[0]
+    demuxer = container.demux(stream)
+    packets, pending, final, last_dts = [], [], 0, None
     try:
-        return [packet for packet in container.demux(stream) if packet.size]
+        for packet in demuxer:
+            if not packet.size:
+                continue
+            packets.append(packet)
+            if last_index is None:
+                continue
+            pts, dts = packet.pts, packet.dts
+            if pts is None or dts is None or pts < dts or (
+                    last_dts is not None and dts < last_dts):
+                last_index = None  # read everything
+                continue
+            last_dts = dts
+            heapq.heappush(pending, pts)
+            while pending and pending[0] < dts:
+                heapq.heappop(pending)
+                final += 1
+            if final > last_index:
+                break
+    except Exception as error:  # av.FFmpegError on a corrupt container
+        raise BadSampleError(f'{backend} could not read the packets of '
+                             f'{path}: {one_line(error)}') from error
+    return packets, demuxer
+
+
+def _read_rest(demuxer: Iterator, path: str, backend: str) -> List[Any]:
+    """The non-empty packets a :func:`_demux` demuxer has not given yet."""
+    try:
+        return [packet for packet in demuxer if packet.size]
     except Exception as error:  # av.FFmpegError on a corrupt container
         raise BadSampleError(f'{backend} could not read the packets of '
                              f'{path}: {one_line(error)}') from error
@@ -204,7 +243,7 @@ def decode_exact(container: Any, unique: np.ndarray, path: str,
         BadSampleError: the packets cannot be read, an index has no packet
             (truncated stream), or a frame fails to decode.
     """
-    packets = _demux(container, path, backend)
+    packets, demuxer = _demux(container, path, backend, int(unique[-1]))
     if frame_threads is not None:
         set_frame_threads(container.streams.video[0], frame_threads, packets)
     stamps = [packet.pts for packet in packets]
@@ -230,6 +269,7 @@ def decode_exact(container: Any, unique: np.ndarray, path: str,
             return [found[order[index]] for index in unique.tolist()]
     # No usable timestamps, or the decoder held frames back: count frames
     # from the first packet, decoding everything.
+    packets += _read_rest(demuxer, path, backend)
     return count_from_start(_decode_all(container, packets), unique, path,
                             backend, total_frames, convert)
 

@@ -220,7 +220,7 @@ def test_unwanted_nonreference_frames_are_not_decoded(videos):
     path, truth = videos['h264']
     inds = np.arange(4, 24, 2)
     with av.open(path) as container:
-        packets = exact_seek._demux(container, path, 'PyAV')
+        packets, _ = exact_seek._demux(container, path, 'PyAV')
         order = sorted(packet.pts for packet in packets)
         wanted = {order[i]: k for k, i in enumerate(inds.tolist())}
         start = exact_seek._start_packet(packets, order[4])
@@ -384,3 +384,31 @@ def test_frame_threads_for_small_frames_at_high_bit_rates(tmp_path):
             assert (bits / (WIDTH * HEIGHT) > 0.8) == (expected == 'FRAME')
             exact_seek.set_frame_threads(stream, 2, packets)
             assert stream.thread_type.name == expected
+
+
+@pytest.mark.parametrize('last_index', [0, 5, 30, NUM_FRAMES - 1])
+def test_demux_stops_once_the_first_timestamps_are_final(videos, last_index):
+    """For a clip near the start, the packets are read only until the
+    ``last_index + 1`` smallest timestamps can no longer change (B-frames
+    reorder them): fewer packets than the video has, the same smallest
+    timestamps as a full read, and the rest readable afterwards."""
+    path, truth = videos['h264']
+    with av.open(path) as container:
+        everything, _ = exact_seek._demux(container, path, 'PyAV')
+    with av.open(path) as container:
+        packets, demuxer = exact_seek._demux(container, path, 'PyAV',
+                                             last_index)
+        rest = exact_seek._read_rest(demuxer, path, 'PyAV')
+    assert len(everything) == NUM_FRAMES
+    full = sorted(p.pts for p in everything)
+    assert sorted(p.pts for p in packets)[:last_index + 1] == \
+        full[:last_index + 1]
+    assert [p.pts for p in packets + rest] == [p.pts for p in everything]
+    if last_index < NUM_FRAMES - 8:
+        assert len(packets) < NUM_FRAMES
+    # and the frames of a clip ending there are exact
+    inds = np.arange(max(0, last_index - 4), last_index + 1)
+    with av.open(path) as container:
+        frames = exact_seek.decode_exact(container, inds, path, 'PyAV',
+                                         NUM_FRAMES)
+    np.testing.assert_array_equal(np.stack(frames), truth[inds])
