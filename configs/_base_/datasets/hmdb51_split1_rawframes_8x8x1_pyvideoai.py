@@ -16,6 +16,7 @@ data_root = 'data/hmdb51/rawframes'
 ann_file_train = 'data/hmdb51/hmdb51_train_split_1_rawframes.txt'
 ann_file_val = 'data/hmdb51/hmdb51_val_split_1_rawframes.txt'
 ann_file_test = 'data/hmdb51/hmdb51_val_split_1_rawframes.txt'
+label_file = 'tools/data/hmdb51/label_map.txt'  # class names, label order
 
 train_pipeline = [
     dict(type='SampleFrames', clip_len=8, frame_interval=8, num_clips=1),
@@ -51,6 +52,7 @@ train_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         ann_file=ann_file_train,
+        label_file=label_file,
         data_prefix=dict(img=data_root),
         on_error='skip',
         pipeline=train_pipeline))
@@ -58,11 +60,13 @@ val_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         ann_file=ann_file_val,
+        label_file=label_file,
         data_prefix=dict(img=data_root),
         pipeline=val_pipeline))
 test_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         ann_file=ann_file_test,
+        label_file=label_file,
         data_prefix=dict(img=data_root),
         pipeline=test_pipeline))

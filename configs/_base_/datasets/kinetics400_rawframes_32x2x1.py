@@ -10,6 +10,7 @@ data_root_val = 'data/kinetics400/rawframes_val'
 ann_file_train = 'data/kinetics400/kinetics400_train_list_rawframes.txt'
 ann_file_val = 'data/kinetics400/kinetics400_val_list_rawframes.txt'
 ann_file_test = 'data/kinetics400/kinetics400_val_list_rawframes.txt'
+label_file = 'tools/data/kinetics/label_map_k400.txt'  # class names, label order
 
 train_pipeline = [
     dict(type='SampleFrames', clip_len=32, frame_interval=2, num_clips=1),
@@ -45,6 +46,7 @@ train_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         ann_file=ann_file_train,
+        label_file=label_file,
         data_prefix=dict(img=data_root),
         on_error='skip',
         pipeline=train_pipeline))
@@ -52,11 +54,13 @@ val_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         ann_file=ann_file_val,
+        label_file=label_file,
         data_prefix=dict(img=data_root_val),
         pipeline=val_pipeline))
 test_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         ann_file=ann_file_test,
+        label_file=label_file,
         data_prefix=dict(img=data_root_val),
         pipeline=test_pipeline))

@@ -17,6 +17,7 @@ data_root_val = 'data/kinetics400/videos_val'
 ann_file_train = 'data/kinetics400/kinetics400_train_list_videos.txt'
 ann_file_val = 'data/kinetics400/kinetics400_val_list_videos.txt'
 ann_file_test = 'data/kinetics400/kinetics400_val_list_videos.txt'
+label_file = 'tools/data/kinetics/label_map_k400.txt'  # class names, label order
 
 train_pipeline = [
     dict(type='DecordInit'),
@@ -55,6 +56,7 @@ train_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         ann_file=ann_file_train,
+        label_file=label_file,
         data_prefix=dict(video=data_root),
         on_error='skip',
         pipeline=train_pipeline))
@@ -62,11 +64,13 @@ val_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         ann_file=ann_file_val,
+        label_file=label_file,
         data_prefix=dict(video=data_root_val),
         pipeline=val_pipeline))
 test_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         ann_file=ann_file_test,
+        label_file=label_file,
         data_prefix=dict(video=data_root_val),
         pipeline=test_pipeline))
