@@ -5,19 +5,34 @@ find the videos (or frame folders) locally and write
 """
 import argparse
 import os.path as osp
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Optional, Sequence
 
 from .cli import fail, make_parser
-from .file_list import write_file_list
-from .split_lists import (SPLITS, SplitEntry, list_name, resolve_entries)
+from .file_list import read_label_map, write_file_list
+from .hmdb51_splits import read_hmdb51_split
+from .split_lists import SPLITS, list_name, resolve_entries
+from .ucf101_splits import read_ucf101_split
 
-Reader = Callable[[str, int], Dict[str, List[SplitEntry]]]
+READERS = {'hmdb51': read_hmdb51_split, 'ucf101': read_ucf101_split}
+SPLIT_DIRS = {'hmdb51': 'testTrainMulti_7030_splits',
+              'ucf101': 'ucfTrainTestlist'}
 SUBSET_FILES = {'train': 'train', 'test': 'val'}
+EPILOG = """examples:
+  # data/{d}/rawframes/<class>/<video>/img_00001.jpg ...
+  python tools/data/{d}/build_split_lists.py \\
+      data/{d}/{s} data/{d}/rawframes --out-dir data/{d}
+  # data/{d}/videos/<class>/<video>.avi, split 1 only
+  python tools/data/{d}/build_split_lists.py \\
+      data/{d}/{s} data/{d}/videos \\
+      --format videos --splits 1 --out-dir data/{d}
+"""
 
 
-def split_parser(description: str, epilog: str) -> argparse.ArgumentParser:
+def split_parser(dataset: str,
+                 description: str) -> argparse.ArgumentParser:
     """The tools' arguments."""
-    p = make_parser(description, epilog)
+    p = make_parser(description,
+                    EPILOG.format(d=dataset, s=SPLIT_DIRS[dataset]))
     p.add_argument('split_dir', help='folder of the official split files')
     p.add_argument('root', help='local videos or frame folders '
                    '(<class>/<video>); list paths are relative to it')
@@ -35,15 +50,23 @@ def split_parser(description: str, epilog: str) -> argparse.ArgumentParser:
     return p
 
 
-def run_split_tool(dataset: str, read_split: Reader, description: str,
-                   epilog: str, argv: Optional[Sequence[str]] = None) -> int:
+def run_split_tool(dataset: str, label_map: str, description: str,
+                   argv: Optional[Sequence[str]] = None) -> int:
     """Parse ``argv``, write the lists of each split; the exit status.
+
+    Args:
+        dataset (str): 'hmdb51' or 'ucf101'.
+        label_map (str): The shipped label map; the split files' classes
+            must match it.
+        description (str): The tool's docstring, for ``--help``.
+        argv: The arguments (default: ``sys.argv[1:]``).
 
     Nothing is written when a split file is malformed or (without
     ``--allow-missing``) a video is missing: every list is checked before
     the first one is written.
     """
-    args = split_parser(description, epilog).parse_args(argv)
+    args = split_parser(dataset, description).parse_args(argv)
+    classes = read_label_map(label_map)
     if len(set(args.splits)) != len(args.splits):
         return fail(f'--splits repeats a split: {args.splits}')
     if not osp.isdir(args.out_dir):
@@ -51,7 +74,7 @@ def run_split_tool(dataset: str, read_split: Reader, description: str,
     lists, reports = {}, []
     try:
         for split in args.splits:
-            subsets = read_split(args.split_dir, split)
+            subsets = READERS[dataset](args.split_dir, split, classes)
             for subset, name in SUBSET_FILES.items():
                 resolved = resolve_entries(
                     subsets[subset], args.root, args.format, args.ext,
