@@ -11,16 +11,13 @@ import argparse
 
 from mmvid.analysis.confusion_plot import (class_names, draw_confusion,
                                            dump_confusion, write_csv)
+from mmvid.cli.args import dump_tool_parser
 from mmvid.cli.tool_config import check_output_file
 from mmvid.evaluation.dump_file import load_dump
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description='Confusion matrix of a prediction dump',
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=__doc__.split('\n', 3)[3])
-    parser.add_argument('dump', help='a file written by tools/test.py --dump')
+    parser = dump_tool_parser('Confusion matrix of a prediction dump', __doc__)
     parser.add_argument('--out', required=True, help='the image (.png)')
     parser.add_argument('--csv', help='also write the matrix as CSV')
     parser.add_argument('--label-map', help='class names, one a line')

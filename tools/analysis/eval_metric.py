@@ -10,6 +10,7 @@ Examples:
 import argparse
 
 from mmvid.analysis.dump_scoring import score_dump
+from mmvid.cli.args import add_topk_arg, dump_tool_parser
 from mmvid.cli.test import print_metrics
 from mmvid.evaluation.dump_file import load_dump
 
@@ -17,15 +18,10 @@ SINGLE_LABEL = ('top_k_accuracy', 'mean_class_accuracy')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description='Evaluate a prediction dump offline',
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=__doc__.split('\n', 2)[2])
-    parser.add_argument('dump', help='a file written by tools/test.py --dump')
+    parser = dump_tool_parser('Evaluate a prediction dump offline', __doc__)
     parser.add_argument('--eval', nargs='+', choices=SINGLE_LABEL,
                         default=list(SINGLE_LABEL), help='metrics')
-    parser.add_argument('--topk', nargs='+', type=int, default=[1, 5],
-                        help='the k of top_k_accuracy')
+    add_topk_arg(parser)
     return parser.parse_args(argv)
 
 

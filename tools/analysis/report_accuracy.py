@@ -8,23 +8,20 @@ Examples:
 import argparse
 
 from mmvid.analysis.dump_scoring import ensemble, score_dump
+from mmvid.cli.args import add_topk_arg, dump_tool_parser
 from mmvid.cli.test import print_metrics
 from mmvid.evaluation.dump_file import load_dump
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description='Accuracy of a weighted ensemble of prediction dumps',
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=__doc__.split('\n', 2)[2])
-    parser.add_argument('dumps', nargs='+', help='files written by '
-                        'tools/test.py --dump')
+    parser = dump_tool_parser(
+        'Accuracy of a weighted ensemble of prediction dumps', __doc__,
+        'dumps')
     parser.add_argument('--weights', nargs='+', type=float,
                         help='one weight per dump (default: all 1)')
     parser.add_argument('--apply-softmax', action='store_true',
                         help='softmax each dump\'s scores before averaging')
-    parser.add_argument('--topk', nargs='+', type=int, default=[1, 5],
-                        help='the k of top_k_accuracy')
+    add_topk_arg(parser)
     return parser.parse_args(argv)
 
 
