@@ -59,3 +59,23 @@ def add_fast_path_args(parser: argparse.ArgumentParser) -> None:
                        help='torch.compile the backbone with frozen weights '
                        '(one-off compile on the first call; torch caches it '
                        'for later runs)')
+
+
+def dump_tool_parser(description: str, doc: str,
+                     dumps: str = 'dump') -> argparse.ArgumentParser:
+    """The parser of a ``tools/analysis`` tool reading ``tools/test.py
+    --dump`` files: the positional ``dumps`` (``'dumps'``: one or more) and
+    the ``Examples:`` part of the tool's ``doc`` as the help's epilog."""
+    parser = argparse.ArgumentParser(
+        description=description,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog='Examples:' + doc.split('Examples:', 1)[1])
+    parser.add_argument(dumps, nargs='+' if dumps == 'dumps' else None,
+                        help='file(s) written by tools/test.py --dump')
+    return parser
+
+
+def add_topk_arg(parser: argparse.ArgumentParser) -> None:
+    """``--topk K...`` (default 1 5): the k of ``top_k_accuracy``."""
+    parser.add_argument('--topk', nargs='+', type=int, default=[1, 5],
+                        help='the k of top_k_accuracy')

@@ -4,11 +4,14 @@ Examples:
     python tools/test.py CONFIG CKPT --eval top_k_accuracy mean_class_accuracy --out result.json
     python tools/test.py CONFIG CKPT --eval mean_average_precision       # multi-label
     python tools/test.py CONFIG CKPT --out scores.pkl --average-clips score
+    python tools/test.py CONFIG CKPT --eval top_k_accuracy --dump results.pkl
     python tools/test.py CONFIG CKPT --eval top_k_accuracy --fast   # fastest measured settings
     python tools/test.py CONFIG CKPT --eval top_k_accuracy --fast --compile
     bash tools/dist_test.sh CONFIG CKPT 8 --eval top_k_accuracy
 """
 import argparse
+
+import numpy as np
 
 from mmengine.dist import get_world_size, is_main_process
 from mmengine.model import is_model_wrapper
@@ -38,6 +41,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="metrics (default: the config's test_evaluator)")
     parser.add_argument('--out', help='write one score list per video, in '
                         'dataset order (.json, .pkl or .yaml)')
+    parser.add_argument('--dump', help='write video ids, scores, labels and '
+                        'class names for tools/analysis/eval_metric.py, '
+                        'report_accuracy.py and confusion_matrix.py (an '
+                        '.npz archive whatever the name)')
     parser.add_argument('--average-clips', choices=('prob', 'score', 'none'),
                         help='how the views of a video are averaged')
     parser.add_argument('--non-strict', action='store_true',
@@ -48,25 +55,31 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def build_evaluator(cfg, args: argparse.Namespace) -> None:
-    """``--eval`` and ``--out`` replace the config's test evaluator."""
-    if args.average_clips == 'none' and args.eval:
-        raise ValueError('--eval needs one score per video: use '
-                         '--average-clips prob or score (or only --out)')
+    """``--eval``, ``--out`` and ``--dump`` replace the config's test
+    evaluator."""
+    for flag in ('eval', 'dump'):
+        if args.average_clips == 'none' and getattr(args, flag):
+            raise ValueError(f'--{flag} needs one score per video: use '
+                             '--average-clips prob or score (or only --out)')
     metrics = []
     if args.eval:
         metrics.append(dict(type='AccMetric', metric_list=args.eval))
-    elif not args.out:
+    elif not args.out and not args.dump:
         metrics.extend(cfg.test_evaluator if isinstance(
             cfg.test_evaluator, list) else [cfg.test_evaluator])
     if args.out:
         metrics.append(dict(type='DumpScores', out_file=args.out))
+    if args.dump:
+        metrics.append(dict(type='DumpPredictions', out_file=args.dump,
+                            config=args.config))
     cfg.test_evaluator = metrics
 
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    if args.out:  # before the run, not after it
-        check_output_file(args.out, '--out')
+    for flag in ('out', 'dump'):  # before the run, not after it
+        if getattr(args, flag):
+            check_output_file(getattr(args, flag), f'--{flag}')
     register_all_modules()
     cfg = load_tool_config(args.config, args)
     turn_off_pretrained(cfg.model)
@@ -90,11 +103,21 @@ def main(argv=None) -> None:
     metrics = runner.test()
     if not is_main_process():  # every rank gets the metrics; print once
         return
+    print_metrics(metrics)
+    for path in (args.out, args.dump):
+        if path:
+            print(f'scores of {len(runner.test_dataloader.dataset)} videos '
+                  f'written to {path}')
+
+
+def print_metrics(metrics: dict) -> None:
+    """One ``name: value`` line each (4 decimals); an array (a confusion
+    matrix) on the lines after its name."""
     for name, value in metrics.items():
-        print(f'{name}: {value:.4f}')
-    if args.out:
-        print(f'scores of {len(runner.test_dataloader.dataset)} videos '
-              f'written to {args.out}')
+        if np.ndim(value):
+            print(f'{name}:\n{np.asarray(value)}')
+        else:
+            print(f'{name}: {value:.4f}')
 
 
 def run(argv=None) -> None:

@@ -55,6 +55,24 @@ def confusion_matrix(y_pred: ArrayLike, y_real: ArrayLike) -> np.ndarray:
     return matrix
 
 
+def confusion_counts(y_pred: ArrayLike, y_real: ArrayLike,
+                     num_classes: int) -> np.ndarray:
+    """Counts int64 ``[num_classes, num_classes]`` over every class, present
+    or not: ``[i, j]`` is the number of videos of class ``i`` predicted
+    ``j`` (rows true, columns predicted)."""
+    y_pred, y_real = np.asarray(y_pred), np.asarray(y_real)
+    if y_pred.shape != y_real.shape or y_pred.ndim != 1:
+        raise ValueError('y_pred and y_real must be 1-D of the same length, '
+                         f'got {y_pred.shape} and {y_real.shape}')
+    for name, values in (('y_pred', y_pred), ('y_real', y_real)):
+        if values.size and (values.min() < 0 or values.max() >= num_classes):
+            raise ValueError(f'{name} must lie in [0, {num_classes}), got '
+                             f'{values.min()}..{values.max()}')
+    flat = y_real.astype(np.int64) * num_classes + y_pred.astype(np.int64)
+    return np.bincount(flat, minlength=num_classes**2).reshape(
+        num_classes, num_classes)
+
+
 def mean_class_accuracy(scores: ArrayLike, labels: ArrayLike) -> float:
     """Mean over classes of the per-class top-1 accuracy.
 
