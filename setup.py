@@ -13,6 +13,7 @@ installed, so it is the same with or without build isolation.
 Building a wheel copies ``configs/`` into the package as
 ``mmvid/.mim/configs``, where the tools find them when mmvid is installed.
 """
+import glob
 import os
 import os.path as osp
 import shutil
@@ -49,7 +50,8 @@ def read_version() -> str:
 
 class BuildWithConfigs(build_py):
     """``build_py`` that also ships ``configs/`` as ``mmvid/.mim/configs``
-    (an editable install reads the checkout's ``configs/`` directly)."""
+    and the label maps as ``mmvid/.mim/tools/data/*/label_map*.txt`` (an
+    editable install reads the checkout's files directly)."""
 
     def run(self):
         super().run()
@@ -60,6 +62,13 @@ class BuildWithConfigs(build_py):
             shutil.rmtree(target)
         shutil.copytree(osp.join(HERE, 'configs'), target,
                         ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
+        # the label maps the configs name (tools/data/*/label_map*.txt)
+        for src in glob.glob(osp.join(HERE, 'tools', 'data', '*',
+                                      'label_map*.txt')):
+            dst = osp.join(self.build_lib, 'mmvid', '.mim',
+                           osp.relpath(src, HERE))
+            os.makedirs(osp.dirname(dst), exist_ok=True)
+            shutil.copy2(src, dst)
 
 
 setup(

@@ -56,6 +56,7 @@ Example::
     python benchmarks/data_pipeline.py --video-dir ~/kinetics/val_sample
 """
 import argparse
+import importlib
 import itertools
 import os
 import os.path as osp
@@ -166,7 +167,7 @@ def default_codec() -> str:
     """``'h264'`` where PyAV (with its libx264) is installed, else
     ``'mp4v'`` (OpenCV's MPEG-4 Part 2 writer, always there)."""
     try:
-        import av  # noqa: F401
+        importlib.import_module('av')
     except ImportError:
         return 'mp4v'
     return 'h264'

@@ -39,6 +39,7 @@ Example::
     python benchmarks/decoders.py --video-dir ~/kinetics/val_sample
 """
 import argparse
+import importlib
 import os
 import os.path as osp
 import tempfile
@@ -221,8 +222,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
         parser.error(f'--frames must be >= 64 (one 32x2 clip), got '
                      f'{args.frames}')
     try:
-        import av  # noqa: F401  (only whether it imports)
-        import decord  # noqa: F401
+        for name in ('av', 'decord'):  # only whether they import
+            importlib.import_module(name)
     except ImportError as error:
         parser.error(f'needs decord and PyAV ({error}): pip install '
                      "'mmvid[decord,pyav]'")

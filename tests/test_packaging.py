@@ -98,6 +98,9 @@ def test_wheel_ships_configs_licence_and_commands(built):
                and n.endswith('.py')}
     assert shipped == zoo_configs(osp.join(REPO, ZOO))
     assert 'mmvid/.mim/configs/_base_/models/i3d_r50.py' in names
+    assert {'mmvid/.mim/tools/data/kinetics/label_map_k400.txt',
+            'mmvid/.mim/tools/data/hmdb51/label_map.txt',
+            'mmvid/.mim/tools/data/ucf101/label_map.txt'} <= names
     assert {f'{NAME}.dist-info/licenses/LICENSE',
             f'{NAME}.dist-info/licenses/NOTICE'} <= names or \
         {f'{NAME}.dist-info/LICENSE', f'{NAME}.dist-info/NOTICE'} <= names
@@ -150,9 +153,15 @@ def test_installed_wheel_runs_the_commands_and_finds_the_zoo(
             'kinetics400_rgb.py")\n'
             'print(mmvid.__file__)\n'
             'print(model.cfg.filename)\n'
-            'print(sum(p.numel() for p in model.parameters()))\n')
-    package, config, params = run([python, '-c', code], cwd,
-                                  env).stdout.split()
+            'print(sum(p.numel() for p in model.parameters()))\n'
+            'from mmvid.datasets.annotation import load_label_map\n'
+            'names = load_label_map(model.cfg.test_dataloader.dataset'
+            '.label_file)\n'
+            'print(len(names), names[0])\n')
+    package, config, params, classes, first = run(
+        [python, '-c', code], cwd, env).stdout.split()
+    # the config's tools/data/kinetics/label_map_k400.txt, from the wheel
+    assert (classes, first) == ('400', 'abseiling')
     assert package.startswith(site) and config.startswith(site)
     assert config.endswith(f'mmvid/.mim/{ZOO}/i3d_r50_32x2x1_100e_'
                            'kinetics400_rgb.py')

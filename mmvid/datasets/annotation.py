@@ -34,6 +34,8 @@ from typing import (Callable, Dict, List, NamedTuple, Optional, Sequence,
 import numpy as np
 from mmengine.fileio import get_text
 
+from .shipped_files import find_shipped_file
+
 Label = Union[int, np.ndarray]
 
 _INT = re.compile(r'-?[0-9]+')
@@ -232,7 +234,10 @@ def load_label_map(label_file: str) -> Tuple[str, ...]:
     """Class names from a label map: one name per line, index = line - 1.
 
     Args:
-        label_file: Path of the label map.
+        label_file: Path of the label map; a relative path missing from
+            the working folder is also looked up among the files mmvid
+            ships (:func:`~.shipped_files.find_shipped_file`: the zoo's
+            ``tools/data/*/label_map*.txt`` from an installed package).
 
     Returns:
         The class names in index order.
@@ -242,8 +247,8 @@ def load_label_map(label_file: str) -> Tuple[str, ...]:
         ValueError: The file has no names, a blank line before the last name,
             or a repeated name (the message names the file and lines).
     """
-    lines = [line.strip()
-             for line in read_text_file(label_file, 'label file').splitlines()]
+    text = read_text_file(find_shipped_file(label_file), 'label file')
+    lines = [line.strip() for line in text.splitlines()]
     while lines and not lines[-1]:
         lines.pop()
     if not lines:
