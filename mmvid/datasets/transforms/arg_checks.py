@@ -1,4 +1,6 @@
 """Checks of transform constructor arguments."""
+from typing import Any
+
 import numpy as np
 
 
@@ -15,3 +17,11 @@ def check_int_arg(name: str, value: int, minimum: int = 0) -> int:
     if value < minimum:
         raise ValueError(f'{name} must be >= {minimum}, got {value}')
     return int(value)
+
+
+def check_choice(name: str, value: Any, choices: tuple) -> Any:
+    """``value`` if it is one of ``choices``, else ``ValueError``:
+    ``"NAME must be one of CHOICES, got VALUE"``."""
+    if value not in choices:
+        raise ValueError(f'{name} must be one of {choices}, got {value!r}')
+    return value

@@ -28,7 +28,7 @@ from typing import Any, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from ..errors import BadSampleError
-from .arg_checks import check_int_arg
+from .arg_checks import check_choice, check_int_arg
 from .base import VideoTransform
 from .threads import auto_decoder_threads
 
@@ -134,9 +134,7 @@ def check_decode_mode(mode: str) -> str:
         ValueError: ``"mode must be one of ('accurate', 'efficient'), got
             MODE"``.
     """
-    if mode not in DECODE_MODES:
-        raise ValueError(f'mode must be one of {DECODE_MODES}, got {mode!r}')
-    return mode
+    return check_choice('mode', mode, DECODE_MODES)
 
 
 class VideoReaderInit(VideoTransform):

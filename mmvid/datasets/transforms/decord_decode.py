@@ -17,6 +17,7 @@ import numpy as np
 
 from mmvid.registry import TRANSFORMS
 from ..errors import BadSampleError
+from .arg_checks import check_choice
 from .decode_utils import (VideoReaderDecode, VideoReaderInit,
                            check_decode_mode, one_line)
 from .exact_seek import decode_exact, decord_identical
@@ -80,10 +81,7 @@ class DecordInit(VideoReaderInit):
     def __init__(self, num_threads: Union[int, str] = 'auto',
                  io_backend: str = 'disk'):
         super().__init__(num_threads)
-        if io_backend not in IO_BACKENDS:
-            raise ValueError(f'io_backend must be one of {IO_BACKENDS}, got '
-                             f'{io_backend!r}')
-        self.io_backend = io_backend
+        self.io_backend = check_choice('io_backend', io_backend, IO_BACKENDS)
         import_decord()
 
     def _open_reader(self, path: str) -> Tuple[Any, int]:
@@ -156,9 +154,7 @@ class DecordDecode(VideoReaderDecode):
     def __init__(self, mode: str = 'accurate', decoder: str = 'auto'):
         super().__init__()
         self.mode = check_decode_mode(mode)
-        if decoder not in DECODERS:
-            raise ValueError(f'decoder must be one of {DECODERS}, got '
-                             f'{decoder!r}')
+        check_choice('decoder', decoder, DECODERS)
         if decoder == 'pyav':
             import_av()
         self.decoder = decoder

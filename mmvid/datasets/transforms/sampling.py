@@ -15,6 +15,7 @@ import numpy as np
 
 from mmvid.registry import TRANSFORMS
 from ..errors import BadSampleError
+from .arg_checks import check_choice
 from .base import VideoTransform, sample_rng
 from .frame_indices import (OUT_OF_BOUND_OPTS, SPACINGS, clip_frame_indices,
                             dense_clip_offsets, testing_clip_offsets,
@@ -37,13 +38,6 @@ def check_bool(name: str, value: Any) -> bool:
         raise TypeError(f'{name} must be True or False, got '
                         f'{type(value).__name__} {value!r}')
     return bool(value)
-
-
-def check_choice(name: str, value: Any, choices: tuple) -> str:
-    """``value`` if it is one of ``choices``, else ``ValueError``."""
-    if value not in choices:
-        raise ValueError(f'{name} must be one of {choices}, got {value!r}')
-    return value
 
 
 def sample_source(results: dict) -> str:

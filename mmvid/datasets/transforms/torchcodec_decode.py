@@ -18,6 +18,7 @@ import numpy as np
 
 from mmvid.registry import TRANSFORMS
 from ..errors import BadSampleError
+from .arg_checks import check_choice
 from .decode_utils import VideoReaderDecode, VideoReaderInit, one_line
 
 BACKEND = 'torchcodec'
@@ -88,10 +89,7 @@ class TorchCodecInit(VideoReaderInit):
     def __init__(self, num_threads: Union[int, str] = 'auto',
                  seek_mode: str = 'exact'):
         super().__init__(num_threads)
-        if seek_mode not in SEEK_MODES:
-            raise ValueError(f'seek_mode must be one of {SEEK_MODES}, got '
-                             f'{seek_mode!r}')
-        self.seek_mode = seek_mode
+        self.seek_mode = check_choice('seek_mode', seek_mode, SEEK_MODES)
         import_video_decoder()
 
     def _open_reader(self, path: str) -> Tuple[Any, int]:

@@ -285,9 +285,9 @@ def test_frame_threads_only_for_large_frames_with_spare_cores(
     threads to spare (forced: 1 and 2) and the frames have >= 480x320
     pixels, else one thread; the frames are the straight decode's either
     way."""
-    from mmvid.datasets.transforms import decord_decode
+    from mmvid.datasets.transforms import decord_decode as decord_module
     path, truth = videos['h264'] if which == 'small' else large_h264
-    monkeypatch.setattr(decord_decode, 'auto_decoder_threads',
+    monkeypatch.setattr(decord_module, 'auto_decoder_threads',
                         lambda: threads)
     settings = []
     real = exact_seek.set_frame_threads
@@ -299,14 +299,10 @@ def test_frame_threads_only_for_large_frames_with_spare_cores(
 
     monkeypatch.setattr(exact_seek, 'set_frame_threads', spy)
     for inds in INDEX_SETS:
-        np.testing.assert_array_equal(decord_decode_frames(path, inds),
+        np.testing.assert_array_equal(decord_decode(path, inds, 'auto'),
                                       truth[inds])
     frame_threads = which == 'large' and threads == 2
     assert set(settings) == {('FRAME', 2) if frame_threads else ('SLICE', 1)}
-
-
-def decord_decode_frames(path, inds):
-    return decord_decode(path, inds, 'auto')
 
 
 STRESS = '''
