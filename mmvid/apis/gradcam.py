@@ -59,8 +59,9 @@ def default_target_layer(model: nn.Module) -> str:
 
 
 def candidate_layers(model: nn.Module) -> List[str]:
-    """The backbone's stem modules, stages and blocks
-    (``backbone.layer4.1``): the names an error suggests."""
+    """The backbone's modules down to its blocks (``backbone.conv1``,
+    ``backbone.layer4``, ``backbone.layer4.1``): the names an error
+    suggests."""
     return [
         name for name, _ in model.named_modules()
         if name.startswith('backbone.') and name.count('.') <= 2
@@ -71,8 +72,8 @@ def find_layer(model: nn.Module, name: str) -> nn.Module:
     """The submodule called ``name`` (as in ``model.named_modules()``).
 
     Raises:
-        ValueError: No such module; the message lists the backbone's stem
-            modules, stages and blocks.
+        ValueError: No such module; the message lists
+            :func:`candidate_layers`.
     """
     modules = dict(model.named_modules(remove_duplicate=False))
     if not name or name not in modules:

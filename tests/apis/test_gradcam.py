@@ -211,6 +211,12 @@ def test_cam_from_activation_exact():
     # upsampled in time, too: [1, 1, 2] -> [2, 1, 4] (trilinear)
     cam = cam_from_activation(activation, gradient, (2, 1, 4))
     assert cam.tolist() == [[[0.0, 0.25, 0.75, 1.0]]] * 2
+    # one weight per channel over all of T, H, W (not one per time step,
+    # which would give [1, 1] here, a constant map)
+    activation_t = torch.tensor([[1., 1.], [0., 2.]]).view(2, 2, 1, 1)
+    gradient_t = torch.tensor([[1., -1.], [1., 1.]]).view(2, 2, 1, 1)
+    assert cam_from_activation(activation_t, gradient_t,
+                               (2, 1, 1)).flatten().tolist() == [0.0, 1.0]
     # negative everywhere after the weighting: all zeros, not NaN
     assert cam_from_activation(activation, -gradient.abs(),
                                (1, 1, 2)).tolist() == [[[0.0, 0.0]]]
