@@ -114,7 +114,8 @@ def check_args(args: argparse.Namespace) -> None:
     if args.max_frames is not None and args.max_frames < 1:
         raise ValueError(f'--max-frames must be >= 1, got {args.max_frames}')
     if args.window is not None:
-        check_window(args.window, args.stride or args.window)
+        check_window(args.window,
+                     args.window if args.stride is None else args.stride)
     elif args.stride is not None:
         check_window(1, args.stride)
     if args.target_resolution is not None:
