@@ -363,5 +363,9 @@ def test_bad_arguments(args, message, tmp_path, monkeypatch):
     assert stderr.startswith(f'error: {message}') and \
         stderr.count('\n') == 1
     assert os.listdir(tmp_path) == []
+
+
+def test_neither_video_nor_camera():
     status, _, stderr = run_demo('config.py', 'ckpt.pth', 'labels.txt')
-    assert status == 1 and 'give either VIDEO or --camera' in stderr
+    assert (status, stderr) == (1, 'error: give either VIDEO or --camera '
+                                'SOURCE (not both)\n')
