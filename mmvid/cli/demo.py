@@ -45,6 +45,7 @@ from mmvid.visualization import (LabelledWriter, Segment,
                                  segment_at, write_labelled_video)
 from mmvid.visualization.video_io import DEFAULT_FOURCC
 
+VIDEO_EXTS = ('.mp4', '.avi', '.mkv', '.mov')
 OUTPUT_FLAGS = (('out_file', '--out-file'), ('out_json', '--out-json'),
                 ('timeline', '--timeline'))
 
@@ -125,6 +126,9 @@ def check_args(args: argparse.Namespace) -> None:
     for attr, flag in OUTPUT_FLAGS:
         if getattr(args, attr):
             check_output_file(getattr(args, attr), flag)
+    if args.out_file and not args.out_file.lower().endswith(VIDEO_EXTS):
+        raise ValueError(f'--out-file {args.out_file}: give a video file '
+                         f'({", ".join(VIDEO_EXTS)})')
     if args.timeline and not args.timeline.lower().endswith('.png'):
         raise ValueError(f'--timeline {args.timeline}: give a .png file')
 

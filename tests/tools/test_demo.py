@@ -347,6 +347,8 @@ def test_whole_video_labelled_and_atomic(long_video, tmp_path, monkeypatch):
     (['--timeline', 'x.png'], '--timeline needs --window (or --camera)'),
     (['--window', 8, '--timeline', 'x.svg'], '--timeline x.svg: give a .png '
      'file'),
+    (['--out-file', 'out'], '--out-file out: give a video file (.mp4, '
+     '.avi, .mkv, .mov)'),
     (['--max-frames', 5], '--max-frames needs --camera'),
     (['--no-show'], '--no-show needs --camera'),
     (['--camera', 0], 'give either VIDEO or --camera SOURCE (not both)'),
