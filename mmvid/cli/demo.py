@@ -43,6 +43,7 @@ from mmvid.visualization import (LabelledWriter, Segment,
                                  label_lines, open_capture, output_size,
                                  parse_source, plot_timeline, run_live,
                                  segment_at, write_labelled_video)
+from mmvid.visualization.timeline import figure_class
 from mmvid.visualization.video_io import DEFAULT_FOURCC
 
 VIDEO_EXTS = ('.mp4', '.avi', '.mkv', '.mov')
@@ -97,7 +98,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def check_args(args: argparse.Namespace) -> None:
     """Refuse inconsistent flags before loading anything (``ValueError``
-    naming the flag)."""
+    naming the flag; ``ImportError`` for --timeline without matplotlib)."""
     if args.top_k < 1:
         raise ValueError('--top-k must be >= 1')
     if (args.video is None) == (args.camera is None):
@@ -131,6 +132,8 @@ def check_args(args: argparse.Namespace) -> None:
                          f'({", ".join(VIDEO_EXTS)})')
     if args.timeline and not args.timeline.lower().endswith('.png'):
         raise ValueError(f'--timeline {args.timeline}: give a .png file')
+    if args.timeline:
+        figure_class()  # matplotlib is there, or ImportError now
 
 
 def clip_span(cfg) -> int:
@@ -299,7 +302,8 @@ def main(argv=None) -> int:
             windows(args, model, names)
         else:
             whole_video(args, model, names)
-    except (ValueError, KeyError, FileNotFoundError, RuntimeError) as error:
+    except (ValueError, KeyError, FileNotFoundError, RuntimeError,
+            ImportError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 1
     return 0

@@ -3,9 +3,7 @@ top-1 class each frame shows (:func:`~.sliding_window.segment_at`, as in
 the labelled video) above the score curves of the classes that are top-1
 somewhere (at least the best 3, at most 10), against time in seconds,
 with a legend of class names."""
-from typing import List, Optional, Sequence
-
-from matplotlib.figure import Figure
+from typing import Any, List, Optional, Sequence
 
 from .sliding_window import Segment, segment_at
 
@@ -13,6 +11,22 @@ MAX_CURVES = 10
 MIN_CURVES = 3
 DEFAULT_SIZE = (1000, 400)  # pixels
 DPI = 100
+
+
+def figure_class() -> Any:
+    """matplotlib's ``Figure`` (no pyplot, no global backend); matplotlib
+    is imported here only, it is not a requirement of mmvid.
+
+    Raises:
+        ImportError: ``"the timeline needs matplotlib: pip install
+            matplotlib"``.
+    """
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as error:
+        raise ImportError('the timeline needs matplotlib: pip install '
+                          'matplotlib') from error
+    return Figure
 
 
 def class_name(index: int, names: Optional[Sequence[str]]) -> str:
@@ -68,7 +82,7 @@ def plot_timeline(segments: Sequence[Segment], total_frames: int,
         raise ValueError('no segments to plot')
     shown = curve_classes(segments)
     colours = {index: f'C{n % 10}' for n, index in enumerate(shown)}
-    fig = Figure(figsize=(size[0] / DPI, size[1] / DPI), dpi=DPI)
+    fig = figure_class()(figsize=(size[0] / DPI, size[1] / DPI), dpi=DPI)
     band, curves = fig.subplots(
         2, 1, sharex=True, gridspec_kw=dict(height_ratios=(1, 4)))
     for first, end, label in top1_runs(segments, total_frames):

@@ -367,6 +367,15 @@ def test_bad_arguments(args, message, tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == []
 
 
+def test_timeline_without_matplotlib(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, 'matplotlib.figure', None)
+    status, _, stderr = run_demo('video.mp4', 'config.py', 'ckpt.pth',
+                                 'labels.txt', '--window', 8, '--timeline',
+                                 tmp_path / 't.png')
+    assert (status, stderr) == (1, 'error: the timeline needs matplotlib: '
+                                'pip install matplotlib\n')
+
+
 def test_neither_video_nor_camera():
     status, _, stderr = run_demo('config.py', 'ckpt.pth', 'labels.txt')
     assert (status, stderr) == (1, 'error: give either VIDEO or --camera '

@@ -1,5 +1,8 @@
 """The timeline PNG: its size, which classes get curves, the top-1 band."""
+import sys
+
 import numpy as np
+import pytest
 from PIL import Image
 
 from mmvid.visualization import Segment, plot_timeline
@@ -35,3 +38,11 @@ def test_timeline_png(tmp_path):
     small = tmp_path / 'small.png'
     plot_timeline(SEGMENTS[:1], 16, 8.0, str(small), size=(600, 300))
     assert Image.open(small).size == (600, 300)
+
+
+def test_without_matplotlib(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, 'matplotlib.figure', None)
+    with pytest.raises(ImportError, match='the timeline needs matplotlib: '
+                       'pip install matplotlib'):
+        plot_timeline(SEGMENTS, 40, 25.0, str(tmp_path / 'x.png'))
+    assert not (tmp_path / 'x.png').exists()
