@@ -2,6 +2,8 @@
 batches of each batch's mean and unbiased variance, computed here by hand
 from the inputs of the BN layers; everything else about the model as it
 was."""
+import glob
+import os.path as osp
 import socket
 from types import SimpleNamespace
 
@@ -19,6 +21,7 @@ from mmvid.engine.hooks.precise_bn_hook import update_bn_stats
 from mmvid.registry import HOOKS
 
 EPS = 1e-5
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 class TinyBNNet(BaseModel):
@@ -308,3 +311,96 @@ def test_constructor_rejects_unknown_arguments():
     hook = PreciseBNHook(num_batches=7, interval=3)
     assert (hook.num_batches, hook.interval, hook.priority) == (
         7, 3, 'ABOVE_NORMAL')
+
+
+# -- a Runner training the demo model on a tiny synthetic set -------------
+
+def train_demo(root, work_dir, precise_bn):
+    """One epoch of the demo config (4 clips, batch 1, no validation nor
+    checkpoints), with or without the hook; returns the runner."""
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+
+    from mmvid.utils import register_all_modules
+    register_all_modules()
+    cfg = Config.fromfile(osp.join(
+        REPO, 'configs', 'recognition', 'i3d',
+        'i3d_r18-tiny_8xb1-16x2x1-12e_synthetic-rgb.py'))
+    loader = cfg.train_dataloader
+    loader.dataset.update(ann_file=str(root / 'train_list_videos.txt'),
+                          label_file=str(root / 'label_map.txt'),
+                          data_prefix=dict(video=str(root)))
+    loader.update(batch_size=1, num_workers=0, persistent_workers=False)
+    cfg.update(work_dir=str(work_dir), val_dataloader=None, val_cfg=None,
+               val_evaluator=None, test_dataloader=None, test_cfg=None,
+               test_evaluator=None, randomness=dict(seed=0))
+    cfg.train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=1)
+    cfg.default_hooks.checkpoint = None
+    if precise_bn:
+        cfg.custom_hooks = cfg.custom_hooks + [
+            dict(type='PreciseBNHook', num_batches=3, log_interval=1)]
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    return runner
+
+
+def input_stats_by_hand(model, batches, num_batches):
+    """Each BN's per-channel input mean and unbiased variance, averaged
+    over the first ``num_batches`` batches, captured with forward
+    pre-hooks on a train-mode forward."""
+    bns = {name: m for name, m in model.named_modules()
+           if isinstance(m, nn.modules.batchnorm._BatchNorm)}
+    sums = {name: [0, 0] for name in bns}
+
+    def capture(name):
+        def hook(module, args):
+            mean, var = channel_stats(args[0])
+            sums[name][0] = sums[name][0] + mean
+            sums[name][1] = sums[name][1] + var
+        return hook
+
+    handles = [bn.register_forward_pre_hook(capture(name))
+               for name, bn in bns.items()]
+    model.train()
+    with torch.no_grad():
+        for index, batch in enumerate(batches):
+            if index == num_batches:
+                break
+            model(**model.data_preprocessor(batch, True), mode='tensor')
+    for handle in handles:
+        handle.remove()
+    return {name: (m / num_batches, v / num_batches)
+            for name, (m, v) in sums.items()}
+
+
+def test_runner_training_ends_with_the_precise_statistics(tmp_path):
+    from mmvid.data_preparation import generate_synthetic_dataset
+    root = tmp_path / 'syn'
+    generate_synthetic_dataset(
+        str(root), num_classes=2, videos_per_class_train=2,
+        videos_per_class_val=0, num_frames=8, size=(32, 24),
+        codec='MJPG', write_rawframes=False, progress=False)
+    with_hook = train_demo(root, tmp_path / 'with', True)
+    without = train_demo(root, tmp_path / 'without', False)
+    a = with_hook.model.state_dict()
+    b = without.model.state_dict()
+    stats = [k for k in a if k.endswith(('running_mean', 'running_var'))]
+    assert len(stats) > 20
+    # the hook changes the statistics only: same weights, same stream
+    for key in a:
+        if key not in stats:
+            assert torch.equal(a[key], b[key]), key
+    # the precise ones: the last epoch's first 3 batches through the final
+    # weights (the weights are the same in both runs)
+    expected = input_stats_by_hand(without.model,
+                                   without.train_dataloader, 3)
+    for name, (mean, var) in expected.items():
+        assert not torch.allclose(a[name + '.running_var'],
+                                  b[name + '.running_var']), name
+        torch.testing.assert_close(a[name + '.running_mean'], mean.float(),
+                                   rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(a[name + '.running_var'], var.float(),
+                                   rtol=1e-4, atol=1e-5)
+    log = open(glob.glob(str(tmp_path / 'with' / '*' / '*.log'))[0]).read()
+    assert 'PreciseBN: the training loader gave 3 batches' not in log
+    assert 'PreciseBN: done, 3 batches' in log
