@@ -85,7 +85,8 @@ def update_bn_stats(model: nn.Module, batches: Iterable,
 
     Returns:
         The number of batches used (0: no BN layer in train mode, or no
-        batch; the statistics are then unchanged).
+        batch; the statistics are then unchanged, as they are when a batch
+        raises).
     """
     modes = {module: module.training for module in model.modules()}
     model.train()
@@ -125,28 +126,34 @@ def update_bn_stats(model: nn.Module, batches: Iterable,
             if logger is not None and used % log_interval == 0:
                 logger.info(f'PreciseBN: {used}/{num_batches} batches')
     finally:
+        # on success and on failure alike; the statistics as they were
+        # until the average is known
         set_random_states(random_states)
-        for bn, old, acc in zip(layers, saved, sums):
+        for bn, old in zip(layers, saved):
             bn.momentum = old['momentum']
             if old['tracked'] is not None:
                 bn.num_batches_tracked.copy_(old['tracked'])
-            if used:
-                bn.running_mean.copy_(acc['mean'] / used)
-                bn.running_var.copy_(acc['var'] / used)
-                if get_world_size() > 1:  # every rank: the ranks' mean
-                    all_reduce(bn.running_mean, op='mean')
-                    all_reduce(bn.running_var, op='mean')
-            else:
-                bn.running_mean.copy_(old['mean'])
-                bn.running_var.copy_(old['var'])
+            bn.running_mean.copy_(old['mean'])
+            bn.running_var.copy_(old['var'])
         _restore_modes(modes)
-    if logger is not None:
-        if used < num_batches:
-            logger.warning(f'PreciseBN: the training loader gave {used} '
-                           f'batches, fewer than num_batches='
-                           f'{num_batches}; the statistics use all {used}')
-        else:
-            logger.info(f'PreciseBN: done, {used} batches')
+    if used:
+        for bn, acc in zip(layers, sums):
+            bn.running_mean.copy_(acc['mean'] / used)
+            bn.running_var.copy_(acc['var'] / used)
+            if get_world_size() > 1:  # every rank: the ranks' mean
+                all_reduce(bn.running_mean, op='mean')
+                all_reduce(bn.running_var, op='mean')
+    if logger is None:
+        return used
+    if not used:
+        logger.warning('PreciseBN: the training loader gave no batch; the '
+                       'statistics are left as they are')
+    elif used < num_batches:
+        logger.warning(f'PreciseBN: the training loader gave {used} '
+                       f'batches, fewer than num_batches={num_batches}; '
+                       f'the statistics use all {used}')
+    else:
+        logger.info(f'PreciseBN: done, {used} batches')
     return used
 
 
