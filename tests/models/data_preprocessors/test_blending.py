@@ -5,10 +5,9 @@ import math
 
 import pytest
 import torch
-import torch.nn.functional as F
 
 from mmvid.models import ActionDataPreprocessor, I3DHead
-from mmvid.models.data_preprocessors import (CutmixBlending, MixupBlending)
+from mmvid.models.data_preprocessors import CutmixBlending, MixupBlending
 from mmvid.registry import MODELS
 from mmvid.structures import ActionDataSample
 
