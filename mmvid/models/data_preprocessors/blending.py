@@ -59,6 +59,9 @@ class BaseMiniBatchBlending:
         soft / multi-hot labels ``[K]`` kept."""
         rows = []
         for i, sample in enumerate(data_samples):
+            if 'gt_label' not in sample:
+                raise ValueError(f'{type(self).__name__}: sample {i} has no '
+                                 'gt_label to blend')
             label = sample.gt_label
             if not label.is_floating_point() and label.shape == (1, ):
                 if not 0 <= int(label) < self.num_classes:
@@ -132,6 +135,6 @@ class CutmixBlending(BaseMiniBatchBlending):
         height, width = inputs.shape[-2:]
         y1, y2, x1, x2 = cutmix_box(height, width, lam)
         mixed = inputs.clone()
-        mixed[..., y1:y2, x1:x2] = inputs[perm][..., y1:y2, x1:x2]
+        mixed[..., y1:y2, x1:x2] = inputs[perm, ..., y1:y2, x1:x2]
         lam = 1.0 - (y2 - y1) * (x2 - x1) / (height * width)
         return mixed, lam * one_hot + (1 - lam) * one_hot[perm]

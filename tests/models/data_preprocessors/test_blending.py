@@ -196,6 +196,8 @@ def test_blending_errors():
     with pytest.raises(ValueError, match=r'gt_label of shape \(2,\); '
                        r'expected one class index or \[num_classes\] = \[3\]'):
         blending(torch.zeros(1, 1), [ActionDataSample().set_gt_label([0, 1])])
+    with pytest.raises(ValueError, match='sample 0 has no gt_label'):
+        blending(torch.zeros(1, 1), [ActionDataSample()])
     with pytest.raises(ValueError, match='2 inputs but 1 data samples'):
         blending(torch.zeros(2, 1), [ActionDataSample().set_gt_label(0)])
     pre = ActionDataPreprocessor(blending=dict(type='CutmixBlending',
