@@ -43,10 +43,17 @@ ALL_CONFIGS = sorted(
 # the demo configs follow mmaction2 1.x's naming and are no zoo entries
 DEMO = 'i3d_r18-tiny_8xb1-16x2x1-12e_synthetic-rgb'
 DEMO_1FRAME = 'i3d_r18-tiny_8xb1-1x1x1-12e_synthetic-rgb'
+# the demo with MixUp / CutMix batch blending
+DEMO_BLENDINGS = {
+    'i3d_r18-tiny-mixup_8xb1-16x2x1-12e_synthetic-rgb':
+    dict(type='MixupBlending', num_classes=8, alpha=0.2),
+    'i3d_r18-tiny-cutmix_8xb1-16x2x1-12e_synthetic-rgb':
+    dict(type='CutmixBlending', num_classes=8, alpha=1.0),
+}
 ZOO = sorted(
     osp.basename(path)[:-3] for path in ALL_CONFIGS
     if osp.dirname(path) == osp.relpath(ZOO_DIR, ROOT)
-    and osp.basename(path)[:-3] not in (DEMO, DEMO_1FRAME))
+    and osp.basename(path)[:-3] not in (DEMO, DEMO_1FRAME, *DEMO_BLENDINGS))
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 # shared settings that only make sense inherited: no dataset of their own
 FRAGMENTS = ('configs/_base_/datasets/default_loaders.py', )
@@ -605,3 +612,16 @@ def test_one_frame_ablation_runs_on_one_frame_clips():
         data_samples=[ActionDataSample().set_gt_label(0)])
     out = model.test_step(data)
     assert out[0].pred_score.shape == (8, )
+
+
+@pytest.mark.parametrize('name', sorted(DEMO_BLENDINGS))
+def test_blending_variants_differ_from_the_demo_only_in_blending(name):
+    demo, variant = load(zoo_path(DEMO)), load(zoo_path(name))
+    blending = variant.model.data_preprocessor.pop('blending')
+    assert blending == DEMO_BLENDINGS[name]
+    assert variant.model == demo.model
+    for key in LOADERS + ('train_cfg', 'optim_wrapper', 'param_scheduler'):
+        assert variant[key] == demo[key], key
+    built = model_of(name).data_preprocessor.blending
+    assert type(built).__name__ == blending['type']
+    assert (built.num_classes, built.alpha) == (8, blending['alpha'])

@@ -47,6 +47,17 @@ def top_k_hits(cls_scores: torch.Tensor, labels: torch.Tensor,
     }
 
 
+def is_soft_label(labels: torch.Tensor, num_classes: int) -> bool:
+    """Whether ``labels`` ``[B, K]`` are soft single-label targets: float,
+    ``K == num_classes``, each row summing to 1 (what MixUp / CutMix write
+    into ``gt_label``)."""
+    if not labels.is_floating_point() or labels.dim() != 2 or \
+            labels.shape[1] != num_classes:
+        return False
+    sums = labels.sum(1)
+    return bool(torch.allclose(sums, torch.ones_like(sums), atol=1e-4))
+
+
 class BaseHead(BaseModule):
     """Base of classification heads; subclasses define ``forward``.
 
@@ -87,13 +98,18 @@ class BaseHead(BaseModule):
 
     def stack_labels(self, data_samples: List[ActionDataSample],
                      device: torch.device) -> torch.Tensor:
-        """``[B]`` class indices, or ``[B, K]`` targets when multi-label."""
+        """``[B]`` class indices, or ``[B, K]`` targets: multi-label, or the
+        soft labels (rows summing to 1) of a MixUp / CutMix batch."""
         labels = torch.stack([s.gt_label for s in data_samples]).to(device)
         if not self.multi_class:
+            if is_soft_label(labels, self.num_classes):
+                return labels
             if labels.shape[1] != 1:
-                raise ValueError('single-label head got gt_label of shape '
-                                 f'{tuple(labels.shape[1:])}; set '
-                                 'multi_class=True for multi-label data')
+                raise ValueError(
+                    'single-label head got gt_label of shape '
+                    f'{tuple(labels.shape[1:])} that is no soft label (float '
+                    f'[{self.num_classes}] summing to 1); set '
+                    'multi_class=True for multi-label data')
             labels = labels[:, 0]
         return labels
 
@@ -103,7 +119,7 @@ class BaseHead(BaseModule):
         cls_scores = self(feats)
         labels = self.stack_labels(data_samples, cls_scores.device)
         losses = {}
-        if not self.multi_class:
+        if labels.dim() == 1:  # no top-k of multi-label or soft targets
             losses.update(top_k_hits(cls_scores, labels, self.topk))
         if self.label_smooth_eps:
             if labels.dim() == 1:

@@ -64,11 +64,29 @@ def test_multi_label_loss_uses_targets_as_given():
     assert 'top1_acc' not in losses
 
 
+def test_single_label_head_takes_soft_labels():
+    """MixUp / CutMix soft labels ``[K]`` (rows summing to 1) reach the loss
+    as probability targets, label smoothing on top; no top-k is logged."""
+    head = I3DHead(num_classes=3, in_channels=4, dropout_ratio=0.0,
+                   label_smooth_eps=0.2,
+                   loss_cls=dict(type='CrossEntropyLoss', loss_weight=0.5))
+    feats = torch.randn(2, 4, 1, 1, 1)
+    soft = torch.tensor([[0.3, 0.7, 0.0], [0.0, 0.25, 0.75]])
+    losses = head.loss(feats, samples(soft))
+    target = 0.8 * soft + 0.2 / 3
+    expected = -0.5 * (target * head(feats).log_softmax(1)).sum(1).mean()
+    torch.testing.assert_close(losses['loss_cls'], expected)
+    assert set(losses) == {'loss_cls'}
+
+
 def test_single_label_head_rejects_multi_label_targets():
     head = I3DHead(num_classes=3, in_channels=4)
     with pytest.raises(ValueError, match='set multi_class=True'):
         head.loss(torch.randn(1, 4, 1, 1, 1),
                   samples([torch.tensor([1., 0., 1.])]))
+    with pytest.raises(ValueError, match=r'no soft label \(float \[3\]'):
+        head.loss(torch.randn(1, 4, 1, 1, 1),
+                  samples([torch.tensor([0.5, 0.5])]))
 
 
 def test_predict_sets_scores_and_labels():
