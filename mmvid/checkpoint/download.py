@@ -130,13 +130,15 @@ class _Progress:
         self.stream.flush()
 
 
-def _fetch(url: str, partial: str, progress: Optional[IO[str]]) -> str:
-    """Write ``url`` into ``partial``; its sha256."""
+def _fetch(url: str, partial: str, name: str,
+           progress: Optional[IO[str]]) -> str:
+    """Write ``url`` into ``partial`` (``name`` on the progress line); its
+    sha256."""
     digest = hashlib.sha256()
     with urllib.request.urlopen(url) as response, open(partial, 'wb') as out:
         length = response.headers.get('Content-Length')
         bar = None if progress is None else _Progress(
-            osp.basename(partial), int(length) if length else None, progress)
+            name, int(length) if length else None, progress)
         for block in iter(lambda: response.read(_CHUNK), b''):
             out.write(block)
             digest.update(block)
@@ -182,7 +184,7 @@ def download_checkpoint(url: str,
                                    suffix='.partial')
     os.close(fd)
     try:
-        actual = _fetch(url, partial, progress)
+        actual = _fetch(url, partial, name, progress)
         _check(path, actual, expected,
                f'{url}: download removed, nothing written')
         commit_partial(partial, path)

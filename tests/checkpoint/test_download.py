@@ -41,7 +41,7 @@ def test_full_hash_writes_the_file(tmp_path):
     assert fetched == (str(out / 'model.pth'), SHA, SHA, True)
     assert (out / 'model.pth').read_bytes() == CONTENT
     assert listing(out) == ['model.pth']
-    assert stream.getvalue().endswith('1.2 / 1.2 MiB (100%)\n')
+    assert stream.getvalue().endswith('\rmodel.pth: 1.2 / 1.2 MiB (100%)\n')
     assert sha256_of(str(out / 'model.pth')) == SHA
 
 
