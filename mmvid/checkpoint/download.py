@@ -1,7 +1,8 @@
 """Fetch a published checkpoint into a folder, checked against its hash.
 
 mmvid never downloads while loading (see :mod:`.pretrained`); this is the
-one explicit step that does, run by hand (``tools/misc/download_checkpoint.py``):
+one explicit step that does, run by hand
+(``tools/misc/download_checkpoint.py``):
 
 - the file goes to a hidden temporary sibling of ``<out_dir>/<name>``,
   which is renamed to ``<name>`` only after its sha256 matched; a mismatch
