@@ -2,6 +2,8 @@
 --backend on the demo model and the tiny test set."""
 import json
 import os
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -10,7 +12,7 @@ from mmvid.cli import export as export_cli
 from mmvid.cli import test as test_cli
 from mmvid.deployment import ExportedRunner
 
-from .conftest import DEMO_CONFIG
+from .conftest import DEMO_CONFIG, REPO
 
 
 def export_args(demo, out, *flags):
@@ -53,7 +55,7 @@ def test_export_fails_when_the_check_fails(demo, tmp_path, capsys,
 
 
 def test_export_without_onnx(demo, tmp_path, capsys, monkeypatch):
-    monkeypatch.setitem(__import__('sys').modules, 'onnxscript', None)
+    monkeypatch.setitem(sys.modules, 'onnxscript', None)
     assert export_cli.main(export_args(demo, tmp_path / 'm.onnx')) == 2
     assert "error: ONNX export needs onnxscript, which is not installed" \
         in capsys.readouterr().err
@@ -98,3 +100,15 @@ def test_test_tool_refuses_torch_flags(exported, capsys):
     assert '--non-strict, --fast: torch-model options; they do not apply ' \
         'to an exported model (--backend)' in capsys.readouterr().err
 
+
+
+def test_core_imports_no_deploy_library():
+    """mmvid's tools and the deployment package import the optional
+    runtimes only when a format or backend needs them."""
+    code = ('import sys, mmvid.cli.test, mmvid.cli.export, mmvid.deployment;'
+            ' print(sorted(m for m in ("onnx", "onnxscript", "onnxruntime", '
+            '"openvino") if m in sys.modules))')
+    done = subprocess.run([sys.executable, '-c', code], check=True,
+                          capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=REPO))
+    assert done.stdout.strip() == '[]'
