@@ -70,6 +70,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         if given:
             parser.error(f'{", ".join(given)}: torch-model options; they do '
                          'not apply to an exported model (--backend)')
+        if args.launcher != 'none':  # DDP wraps torch parameters
+            parser.error('--backend runs in one process: drop --launcher '
+                         f'{args.launcher}')
     return args
 
 

@@ -6,22 +6,30 @@ from typing import List, Optional
 import torch
 from mmengine.config import ConfigDict
 from mmengine.model import BaseModel
+from mmengine.registry import Registry
 
 from mmvid.models.heads.base_head import AVERAGE_CLIPS, set_predictions
 from mmvid.registry import MODELS
 from mmvid.structures import ActionDataSample
 from .backends import load_exported
 
+DEPLOY_SCOPE = 'mmvid_deploy'
+# what the test tool builds in the model's place (a child of mmvid's MODELS:
+# ``MODELS.build`` finds it by the scope prefix of its type)
+DEPLOY_MODELS = Registry('model', parent=MODELS, scope=DEPLOY_SCOPE)
 # the pipeline's uint8 clips stacked as they are: the exported model
 # normalises (and casts) itself
 RAW_PREPROCESSOR = dict(type='ActionDataPreprocessor', to_float32=False)
 
 
-@MODELS.register_module()
+@DEPLOY_MODELS.register_module()
 class ExportedRecognizer(BaseModel):
     """``Recognizer3D``'s ``predict`` with the exported scores model:
     every view of a batch through the exported file, then the views of each
-    video averaged as the head averages them.
+    video averaged as the head averages them. Registered in
+    :data:`DEPLOY_MODELS`, a child of mmvid's ``MODELS`` (which lists the
+    parts of model configs): a config names it
+    ``'mmvid_deploy.ExportedRecognizer'``.
 
     Args:
         model_file: The exported file (``tools/deployment/export.py``).
@@ -103,7 +111,8 @@ def exported_model_cfg(model_cfg: dict, model_file: str,
         else head.get('average_clips')
     pre = dict(model_cfg.get('data_preprocessor') or {})
     return ConfigDict(
-        type='ExportedRecognizer', model_file=model_file, backend=backend,
+        type=f'{DEPLOY_SCOPE}.ExportedRecognizer', model_file=model_file,
+        backend=backend,
         average_clips=average,
         max_testing_views=test_cfg.get('max_testing_views'),
         data_preprocessor=dict(

@@ -99,6 +99,11 @@ def test_test_tool_refuses_torch_flags(exported, capsys):
                              'onnxruntime', '--fast', '--non-strict'])
     assert '--non-strict, --fast: torch-model options; they do not apply ' \
         'to an exported model (--backend)' in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        test_cli.parse_args([DEMO_CONFIG, exported['onnx'], '--backend',
+                             'onnxruntime', '--launcher', 'pytorch'])
+    assert '--backend runs in one process: drop --launcher pytorch' in \
+        capsys.readouterr().err
 
 
 
