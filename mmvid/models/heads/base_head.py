@@ -36,6 +36,30 @@ def average_clip(cls_scores: torch.Tensor, num_views: int,
     return scores.mean(dim=1)
 
 
+def set_predictions(cls_scores: torch.Tensor,
+                    data_samples: List[ActionDataSample],
+                    average_clips: Optional[str]) -> List[ActionDataSample]:
+    """Set ``pred_score`` (the views averaged by :func:`average_clip`) and
+    ``pred_label`` of each sample, in place.
+
+    Args:
+        cls_scores: ``[B * num_views, K]`` logits, views of a video adjacent.
+        data_samples: ``B`` samples.
+        average_clips: ``'prob'``, ``'score'`` or None (``pred_score`` keeps
+            every view: ``[num_views, K]``; the label is of their mean).
+    """
+    num_views = cls_scores.shape[0] // len(data_samples)
+    scores = average_clip(cls_scores, num_views, average_clips)
+    for sample, score in zip(data_samples, scores):
+        if average_clips is None:  # [num_views, K]: keep every view's scores
+            sample.set_field(score, 'pred_score', dtype=torch.Tensor)
+            sample.set_pred_label(score.mean(0).argmax())
+        else:
+            sample.set_pred_score(score)
+            sample.set_pred_label(score.argmax())
+    return data_samples
+
+
 def top_k_hits(cls_scores: torch.Tensor, labels: torch.Tensor,
                topk: Sequence[int]) -> Dict[str, torch.Tensor]:
     """Batch top-k accuracy (for the training log): ``{'top1_acc': ...}``."""
@@ -142,14 +166,4 @@ class BaseHead(BaseModule):
         """
         mode = self.average_clips if average_clips is _HEAD_SETTING else \
             average_clips
-        cls_scores = self(feats)
-        num_views = cls_scores.shape[0] // len(data_samples)
-        scores = average_clip(cls_scores, num_views, mode)
-        for sample, score in zip(data_samples, scores):
-            if mode is None:  # [num_views, K]: keep every view's scores
-                sample.set_field(score, 'pred_score', dtype=torch.Tensor)
-                sample.set_pred_label(score.mean(0).argmax())
-            else:
-                sample.set_pred_score(score)
-                sample.set_pred_label(score.argmax())
-        return data_samples
+        return set_predictions(self(feats), data_samples, mode)
