@@ -24,6 +24,22 @@ def test_forward_pools_and_classifies():
     assert abs(big.fc_cls.weight.std().item() - 0.01) < 5e-4
 
 
+def test_avg_pool_is_written_the_1x_way_with_the_same_state_and_output():
+    """``AdaptiveAvgPool3d((1, 1, 1))`` as in mmaction2 1.x: no parameters
+    or buffers, and the same logits as the ``AdaptiveAvgPool3d(1)`` it
+    replaces."""
+    head = I3DHead(num_classes=5, in_channels=8, dropout_ratio=0.0)
+    assert head.avg_pool.output_size == (1, 1, 1)
+    assert list(head.state_dict()) == ['fc_cls.weight', 'fc_cls.bias']
+    x = torch.randn(2, 8, 3, 4, 5)
+    old = I3DHead(num_classes=5, in_channels=8, dropout_ratio=0.0)
+    old.avg_pool = torch.nn.AdaptiveAvgPool3d(1)
+    old.load_state_dict(head.state_dict())
+    torch.testing.assert_close(head(x), old(x), rtol=0, atol=0)
+    assert I3DHead(num_classes=5, in_channels=8,
+                   spatial_type=None).avg_pool is None
+
+
 def test_average_clip_modes():
     scores = torch.randn(6, 4)  # 2 videos x 3 views
     per_video = scores.view(2, 3, 4)
