@@ -11,7 +11,8 @@ import pytest
 import torch
 import torch.distributed as torch_dist
 import torch.nn.functional as F
-from mmengine.model import BaseModel, MMDistributedDataParallel
+from mmengine.model import (BaseDataPreprocessor, BaseModel,
+                            MMDistributedDataParallel)
 from mmengine.runner import EpochBasedTrainLoop, IterBasedTrainLoop
 from torch import nn
 
@@ -164,6 +165,28 @@ def test_statistics_are_the_average_of_the_batch_statistics(training):
         'training batches', 'PreciseBN: 2/4 batches',
         'PreciseBN: 4/4 batches', 'PreciseBN: done, 4 batches']
     assert logger.warnings == []
+
+
+class BlendingPreprocessor(BaseDataPreprocessor):
+    """Blends (here: reverses and doubles the batch) when ``training``, as
+    ``ActionDataPreprocessor(blending=...)`` mixes only then."""
+
+    def forward(self, data, training=False):
+        data = super().forward(data, training)
+        if training:
+            data['inputs'] = data['inputs'].flip(0) * 2
+        return data
+
+
+def test_statistics_are_those_of_the_unblended_batches():
+    """MixUp / CutMix belong to the training step: the precise statistics
+    are those of the batches as they are (PySlowFast's loader)."""
+    model = make_model().train()
+    model.data_preprocessor = BlendingPreprocessor()
+    batches = make_batches(3)
+    expected = by_hand(model, batches)
+    assert update_bn_stats(model, batches, 3) == 3
+    assert_precise(model, expected)
 
 
 def test_only_num_batches_are_used():

@@ -50,8 +50,13 @@ def bn_layers_in_training(model: nn.Module) -> List[_BatchNorm]:
 
 def forward_batch(model: nn.Module, data_batch) -> None:
     """One training batch through an mmengine ``BaseModel``: its data
-    preprocessor (``training=True``), then ``mode='tensor'``."""
-    data = model.data_preprocessor(data_batch, True)
+    preprocessor, then ``mode='tensor'``.
+
+    The preprocessor runs with ``training=False``: that flag only turns on
+    the batch blending (MixUp / CutMix), and the statistics are those of
+    the clips as they are, as in PySlowFast (which mixes in its training
+    step, not in its precise-BN loader)."""
+    data = model.data_preprocessor(data_batch, False)
     if isinstance(data, dict):
         model(**data, mode='tensor')
     else:
