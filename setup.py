@@ -3,7 +3,9 @@ pinned torch first).
 
 Extras: ``decord`` (the decord video reader), ``pyav`` (PyAV),
 ``torchcodec`` (torchcodec; it needs FFmpeg's shared libraries on the
-system and the release that matches the installed torch), ``tests``.
+system and the release that matches the installed torch), ``deploy``
+(onnx, onnxscript, onnxruntime, openvino: export and run exported models),
+``tests``.
 mmcv: ``mmcv-lite`` by default; ``MMVID_MMCV=full pip install .`` requires
 the full ``mmcv`` instead (for users who already have it, so that pip does
 not install mmcv-lite beside it: both provide the ``mmcv`` package). The
@@ -86,6 +88,7 @@ setup(
         'decord': read_requirements('decord'),
         'pyav': read_requirements('pyav'),
         'torchcodec': read_requirements('torchcodec'),
+        'deploy': read_requirements('deploy'),
         'tests': read_requirements('tests'),
     },
     entry_points={'console_scripts': [

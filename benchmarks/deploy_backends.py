@@ -1,6 +1,8 @@
-"""I3D R50 in mmvid, eager and compiled, against the same model exported to
-ONNX and run by ONNX Runtime and OpenVINO: ratios against mmvid's fp32
-NCDHW eager, all measured in one process, interleaved.
+"""I3D R50 in mmvid, eager and compiled, against the same model exported
+by ``mmvid.deployment`` (``tools/deployment/export.py``) to ONNX, OpenVINO,
+TorchScript and a torch.export program, each run by its backend: ratios
+against mmvid's fp32 NCDHW eager, all measured in one process,
+interleaved.
 
 Rows (model only: normalisation + backbone + head on one view of raw
 uint8 pixels, ``3 x --frames x --size²``, as ``test_step`` computes it up
@@ -12,24 +14,25 @@ to the logits; random weights with random BN statistics, eval, no_grad):
 - ``mmvid --compile`` (fp32, channels_last_3d, frozen weights: exact);
 - ``mmvid --fast --compile``: the previous one with bf16 autocast inside
   the compiled call where the CPU has native bf16;
-- ``onnxruntime``: the fp32 ONNX export (normalisation included; float
-  pixels in) on the CPU execution provider;
-- ``openvino f32`` and, where the CPU has bf16, ``openvino bf16``: the
-  same ONNX file compiled by OpenVINO with that ``INFERENCE_PRECISION_HINT``
-  and the latency hint.
+- ``onnx (onnxruntime)``: the fp32 ONNX export (normalisation included;
+  float pixels in, fixed shape) on ONNX Runtime's CPU execution provider;
+- ``openvino (openvino)``: the OpenVINO IR (.xml/.bin) in f32 and, where
+  the CPU has bf16, ``openvino (openvino) bf16``: the same file with the
+  bf16 ``INFERENCE_PRECISION_HINT`` and the latency hint;
+- ``torchscript (torchscript)``, ``exported-program (exported-program)``:
+  the traced module and the ``torch.export`` program, run by torch.
 
-ONNX Runtime and OpenVINO are optional: rows of a runtime that is not
-installed say so (``pip install onnx onnxscript onnxruntime openvino`` in a
-separate venv beside mmvid; they are no dependency of mmvid or its tests).
-Every backend uses the torch thread count. Every row's logits are compared
-with the baseline's (cosine, top-1).
+ONNX, ONNX Runtime and OpenVINO are optional (``pip install
+'mmvid[deploy]'``): the rows of a missing one say so. Every backend uses
+the torch thread count. Every row's logits are compared with the
+baseline's (cosine, top-1).
 
 Example::
 
     python benchmarks/deploy_backends.py                  # I3D R50, 32x224
     python benchmarks/deploy_backends.py --frames 8 --size 112 --repeats 3
 """
-import importlib.util
+import functools
 import os
 import sys
 import tempfile
@@ -37,9 +40,11 @@ from typing import Callable, Dict, Tuple
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from mmvid.analysis.machine import cpu_name
+from mmvid.deployment import (FORMAT_BACKEND, FORMATS, ScoresModel,
+                              export_model, load_exported, require)
+from mmvid.deployment.check import compare_scores
 from mmvid.apis.fast_path import (FastPath, apply_fast_path, best_fast_path,
                                   native_bf16)
 from mmvid.utils import register_all_modules
@@ -70,72 +75,40 @@ def mmvid_variants(config: str, native: bool
     return variants
 
 
-class Exported(torch.nn.Module):
-    """What is exported: raw pixels ``[1, 3, T, H, W]`` (float, 0-255) ->
-    the preprocessor's normalisation -> backbone -> head logits, so that
-    the runtimes do the same work as mmvid's rows."""
-
-    def __init__(self, model: torch.nn.Module) -> None:
-        super().__init__()
-        pre = model.data_preprocessor
-        self.register_buffer('mean', pre.mean.clone())  # [C, 1, 1, 1]
-        self.register_buffer('std', pre.std.clone())
-        self.backbone, self.head = model.backbone, model.cls_head
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.backbone((x - self.mean) / self.std))
+def openvino_bf16(path: str, x: torch.Tensor) -> Callable[[], np.ndarray]:
+    """The OpenVINO file compiled with the bf16 precision hint (the
+    library's runner computes in f32)."""
+    ov = require('openvino', 'the openvino bf16 row')
+    compiled = ov.Core().compile_model(path, 'CPU', {
+        'INFERENCE_PRECISION_HINT': 'bf16', 'PERFORMANCE_HINT': 'LATENCY',
+        'INFERENCE_NUM_THREADS': torch.get_num_threads()})
+    return lambda: compiled(x.numpy())[0]
 
 
-def export_onnx(model: torch.nn.Module, x: torch.Tensor, path: str) -> None:
-    """The fp32 NCDHW eager model, normalisation included, to ONNX."""
-    net = Exported(model).eval()
-    try:
-        torch.onnx.export(net, (x, ), path, input_names=['clip'],
-                          output_names=['logits'], dynamo=True,
-                          verbose=False)
-    except ImportError:  # no onnxscript: the TorchScript exporter
-        torch.onnx.export(net, (x, ), path, input_names=['clip'],
-                          output_names=['logits'], dynamo=False,
-                          opset_version=17)
-
-
-def runtime_calls(path: str, x: np.ndarray, threads: int, bf16: bool
-                  ) -> Tuple[Dict[str, Callable[[], np.ndarray]], list]:
-    """Calls of the installed runtimes on the ONNX file, and the notes on
-    the missing ones."""
+def exported_calls(model: torch.nn.Module, x: torch.Tensor, folder: str,
+                   bf16: bool) -> Tuple[Dict[str, Callable], list]:
+    """The baseline model exported by :mod:`mmvid.deployment` to every
+    format at ``x``'s shape and run by its backend (and OpenVINO bf16 where
+    the CPU has it), and a note on each format whose library is missing."""
+    scores = ScoresModel(model).eval()
     calls, notes = {}, []
-    if importlib.util.find_spec('onnxruntime'):
-        import onnxruntime as ort
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        session = ort.InferenceSession(path, options,
-                                       providers=['CPUExecutionProvider'])
-        name = session.get_inputs()[0].name
-        calls[f'onnxruntime {ort.__version__}'] = \
-            lambda: session.run(None, {name: x})[0]
-    else:
-        notes.append('onnxruntime: not installed (pip install onnxruntime)')
-    if importlib.util.find_spec('openvino'):
-        import openvino as ov
-        core = ov.Core()
-        for hint in ('f32', 'bf16') if bf16 else ('f32', ):
-            compiled = core.compile_model(path, 'CPU', {
-                'INFERENCE_PRECISION_HINT': hint,
-                'PERFORMANCE_HINT': 'LATENCY',
-                'INFERENCE_NUM_THREADS': threads})
-            calls[f'openvino {ov.__version__.split("-")[0]} {hint}'] = \
-                (lambda c=compiled: c(x)[0])
-    else:
-        notes.append('openvino: not installed (pip install openvino)')
+    for fmt, files in FORMATS.items():
+        path = os.path.join(folder, 'i3d' + files[0])
+        try:
+            export_model(scores, tuple(x.shape), path, fmt, dynamic='none')
+            runner = load_exported(path, FORMAT_BACKEND[fmt])
+        except ImportError as err:
+            notes.append(f'{fmt}: {err}')
+            continue
+        calls[f'{fmt} ({runner.backend})'] = functools.partial(runner, x)
+        if fmt == 'openvino' and bf16:
+            calls['openvino (openvino) bf16'] = openvino_bf16(path, x)
     return calls, notes
 
 
 def agreement(out, ref: torch.Tensor) -> dict:
-    out = torch.as_tensor(np.asarray(out) if not isinstance(
-        out, torch.Tensor) else out).float()
-    return dict(cosine=F.cosine_similarity(out.flatten(1),
-                                           ref.flatten(1)).min().item(),
-                top1_agree=bool((out.argmax(1) == ref.argmax(1)).all()))
+    check = compare_scores(torch.as_tensor(np.asarray(out)), ref)
+    return dict(cosine=check.cosine, top1_agree=check.top1_same)
 
 
 def run(args) -> dict:
@@ -147,23 +120,17 @@ def run(args) -> dict:
     calls = {name: logits_call(model, None if fast.compile else fast.amp,
                                clip)
              for name, (model, fast) in variants.items()}
-    notes = []
-    if importlib.util.find_spec('onnx'):
-        x = clip[None].float()  # [1, 3, T, H, W] raw pixels
-        with tempfile.TemporaryDirectory() as tmp:
-            path = os.path.join(tmp, 'i3d.onnx')
-            export_onnx(variants['mmvid fp32 NCDHW eager'][0], x, path)
-            extra, notes = runtime_calls(path, x.numpy(),
-                                         torch.get_num_threads(), native)
-            calls.update(extra)
-            return measure(calls, args.repeats, notes)
-    notes.append('ONNX export: onnx is not installed (pip install onnx '
-                 'onnxscript); no runtime rows')
-    return measure(calls, args.repeats, notes)
+    x = clip[None].float()  # [1, 3, T, H, W] raw pixels
+    with tempfile.TemporaryDirectory() as tmp:
+        extra, notes = exported_calls(variants['mmvid fp32 NCDHW eager'][0],
+                                      x, tmp, native)
+        calls.update(extra)
+        return measure(calls, args.repeats, notes)
 
 
 def measure(calls: Dict[str, Callable], repeats: int, notes: list) -> dict:
-    outputs = {name: call() for name, call in calls.items()}  # compiles
+    outputs = {name: torch.as_tensor(np.asarray(call())).float()
+               for name, call in calls.items()}  # compiles
     seconds = medians(interleaved_times(calls, repeats))
     base = 'mmvid fp32 NCDHW eager'
     ref = outputs[base].float()

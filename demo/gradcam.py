@@ -5,7 +5,7 @@ clip, one crop) is explained at the target layer (default: the last block
 of the backbone, e.g. backbone.layer4.1 for the demo R18, backbone.layer4.2
 for R50) for the target class (default: the clip's top-1 class), and the
 frames with the map blended over them are written as a GIF or an MP4.
-Library: ``mmvid.apis.gradcam``, ``mmvid.apis.cam_overlay``.
+Library: ``mmvid.apis.gradcam``, ``mmvid.visualization.cam_overlay``.
 
 Examples:
     CONFIG=configs/recognition/i3d/\
@@ -23,7 +23,8 @@ import torch
 from mmengine.config import DictAction
 
 from mmvid.apis import init_recognizer
-from mmvid.apis.cam_overlay import VIDEO_SUFFIXES, overlay_cam, write_video
+from mmvid.visualization.cam_overlay import (VIDEO_SUFFIXES, overlay_cam,
+                                             write_video)
 from mmvid.apis.gradcam import gradcam_video
 from mmvid.datasets.annotation import load_label_map
 

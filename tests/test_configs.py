@@ -43,10 +43,17 @@ ALL_CONFIGS = sorted(
 # the demo configs follow mmaction2 1.x's naming and are no zoo entries
 DEMO = 'i3d_r18-tiny_8xb1-16x2x1-12e_synthetic-rgb'
 DEMO_1FRAME = 'i3d_r18-tiny_8xb1-1x1x1-12e_synthetic-rgb'
+# the demo with MixUp / CutMix batch blending
+DEMO_BLENDINGS = {
+    'i3d_r18-tiny-mixup_8xb1-16x2x1-12e_synthetic-rgb':
+    dict(type='MixupBlending', num_classes=8, alpha=0.2),
+    'i3d_r18-tiny-cutmix_8xb1-16x2x1-12e_synthetic-rgb':
+    dict(type='CutmixBlending', num_classes=8, alpha=1.0),
+}
 ZOO = sorted(
     osp.basename(path)[:-3] for path in ALL_CONFIGS
     if osp.dirname(path) == osp.relpath(ZOO_DIR, ROOT)
-    and osp.basename(path)[:-3] not in (DEMO, DEMO_1FRAME))
+    and osp.basename(path)[:-3] not in (DEMO, DEMO_1FRAME, *DEMO_BLENDINGS))
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 # shared settings that only make sense inherited: no dataset of their own
 FRAGMENTS = ('configs/_base_/datasets/default_loaders.py', )
@@ -289,6 +296,112 @@ def test_metafile_and_readme_list_every_zoo_config():
                                               'Top 5 Accuracy'}
     assert configs == set(ZOO)
     assert [name for name in ZOO if f'{name}.py' not in readme] == []
+
+
+# -- published weights: URLs and hashes agree across the three docs -------
+
+DOCS = osp.join(ROOT, 'docs')
+URL = re.compile(r'\((https://[^)\s]+)\)')
+WEIGHT_HOSTS = ('https://download.openmmlab.com/mmaction/recognition/i3d/',
+                'https://dl.fbaipublicfiles.com/',
+                'https://download.pytorch.org/models/')
+
+
+def table_rows(text: str) -> list:
+    """The body rows of every markdown table in ``text``, as cell lists."""
+    rows = []
+    for line in text.splitlines():
+        if line.startswith('|') and not line.startswith('|---'):
+            rows.append([cell.strip() for cell in line.strip('|').split('|')])
+    return rows
+
+
+def read(path: str) -> str:
+    with open(path, encoding='utf-8') as f:
+        return f.read()
+
+
+def published_weights() -> list:
+    """``(name, url or None, hash or None)`` of the metafile entries that
+    have weights (``url`` None: unconfirmed)."""
+    entries = []
+    for entry in yaml.safe_load(read(osp.join(ZOO_DIR, 'metafile.yml')))[
+            'Models']:
+        if 'Weights' not in entry:
+            assert 'Hash' not in entry, entry['Name']
+            continue
+        url, digest = entry['Weights'], entry['Hash']
+        assert isinstance(digest, str), (entry['Name'], digest)
+        if url.startswith('unconfirmed: '):
+            url = None
+        else:
+            assert url.startswith(WEIGHT_HOSTS), url
+        if digest == 'none published':
+            digest = None
+        else:
+            assert re.fullmatch(r'[0-9a-f]{8}', digest), entry['Name']
+            # mmaction2's published hash is the file name's suffix
+            assert url.endswith(f'-{digest}.pth'), entry['Name']
+        entries.append((entry['Name'], url, digest))
+    return entries
+
+
+def test_metafile_weights_are_urls_with_hashes():
+    entries = published_weights()
+    assert len(entries) == 15
+    assert [name for name, url, _ in entries if url is None] == [
+        'i3d_r50_8x8x1_200e_hmdb51_split1_rgb_pyvideoai']
+    mmaction2 = [e for e in entries if e[1] and 'openmmlab' in e[1]]
+    assert len(mmaction2) == 10 and all(digest for _, _, digest in mmaction2)
+    assert all(digest is None for _, url, digest in entries
+               if url is None or 'fbaipublicfiles' in url)
+
+
+def test_model_zoo_doc_lists_the_metafile_weights():
+    rows = [row for row in table_rows(read(osp.join(DOCS, 'model_zoo.md')))
+            if len(row) == 4 and row[0].startswith('`i3d')]
+    listed = []
+    for name, file, digest, _ in rows:
+        urls = URL.findall(file)
+        if 'URL unconfirmed' in file:
+            assert urls == [], name
+        listed.append((name.strip('`'), urls[0] if urls else None,
+                       None if digest == 'none published' else
+                       digest.strip('`')))
+    assert listed == published_weights()
+
+
+def test_zoo_readme_rows_link_their_weights():
+    readme = read(osp.join(ZOO_DIR, 'README.md'))
+    rows = [row for row in table_rows(readme)
+            if row[0].startswith('[i3d') or row[0] == 'same config']
+    assert len(rows) == len(ZOO) + 3  # 3 "same config" (256p) rows
+    linked = set()
+    for row in rows:
+        checkpoint = row[-2]
+        urls = URL.findall(checkpoint)
+        if checkpoint.startswith('none published'):
+            assert urls == []
+        elif 'URL unconfirmed' in checkpoint:
+            assert 'hash: none published' in checkpoint
+        else:
+            assert urls and all(u.startswith(WEIGHT_HOSTS) for u in urls)
+            for url in urls:
+                digest = re.search(r'-([0-9a-f]{8})\.pth$', url)
+                assert (f'(sha256 `{digest.group(1)}...`)' if digest else
+                        'hash: none published') in checkpoint, url
+        linked.update(urls)
+    for name, url, digest in published_weights():
+        assert url is None or url in linked, name
+
+
+def test_model_zoo_conversion_rows_name_their_source():
+    text = read(osp.join(DOCS, 'model_zoo.md'))
+    section = text[text.index('## Converting checkpoints'):]
+    rows = [row for row in table_rows(section) if len(row) == 5][1:]
+    assert len(rows) == 10
+    for row in rows:
+        assert URL.findall(row[0]) or 'no download' in row[0], row[0]
 
 
 # -- representative forward passes ---------------------------------------
@@ -605,3 +718,16 @@ def test_one_frame_ablation_runs_on_one_frame_clips():
         data_samples=[ActionDataSample().set_gt_label(0)])
     out = model.test_step(data)
     assert out[0].pred_score.shape == (8, )
+
+
+@pytest.mark.parametrize('name', sorted(DEMO_BLENDINGS))
+def test_blending_variants_differ_from_the_demo_only_in_blending(name):
+    demo, variant = load(zoo_path(DEMO)), load(zoo_path(name))
+    blending = variant.model.data_preprocessor.pop('blending')
+    assert blending == DEMO_BLENDINGS[name]
+    assert variant.model == demo.model
+    for key in LOADERS + ('train_cfg', 'optim_wrapper', 'param_scheduler'):
+        assert variant[key] == demo[key], key
+    built = model_of(name).data_preprocessor.blending
+    assert type(built).__name__ == blending['type']
+    assert (built.num_classes, built.alpha) == (8, blending['alpha'])

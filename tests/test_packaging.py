@@ -82,6 +82,7 @@ def test_sdist_carries_what_setup_py_reads(built):
     for rel in ('setup.py', 'pyproject.toml', 'MANIFEST.in', 'LICENSE',
                 'NOTICE', 'README.md', 'requirements/runtime.txt',
                 'requirements/decord.txt', 'requirements/tests.txt',
+                'requirements/deploy.txt',
                 'mmvid/version.py', f'{ZOO}/README.md'):
         assert osp.isfile(osp.join(unpacked, rel)), rel
     assert zoo_configs(osp.join(unpacked, ZOO)) == \

@@ -32,7 +32,8 @@ def test_models_registered():
     register_all_modules()
     assert set(MODELS.module_dict) == {
         'ResNet3d', 'NonLocal3d', 'I3DHead', 'Recognizer3D',
-        'ActionDataPreprocessor', 'CrossEntropyLoss', 'BCELossWithLogits'
+        'ActionDataPreprocessor', 'CrossEntropyLoss', 'BCELossWithLogits',
+        'MixupBlending', 'CutmixBlending'
     }
 
 

@@ -16,6 +16,8 @@ from mmvid.structures import ActionDataSample
 from mmvid.utils.config_files import load_config_file
 from mmvid.checkpoint import load_checkpoint
 from mmvid.apis.fast_path import FastPath, apply_fast_path
+from mmvid.apis.frame_array import (FrameArrayDecode, frame_array,
+                                    frames_sample)
 
 VIDEO_INITS = ('DecordInit', 'OpenCVInit', 'PyAVInit', 'TorchCodecInit')
 VIDEO_DECODES = ('DecordDecode', 'OpenCVDecode', 'PyAVDecode',
@@ -119,17 +121,28 @@ def config_test_pipeline(cfg: Config) -> List[dict]:
 
 def pipeline_for_input(pipeline: Sequence[Union[dict, Callable]],
                        kind: str) -> list:
-    """Make a test pipeline read ``kind`` (``'video'`` or ``'rawframes'``).
+    """Make a test pipeline read ``kind`` (``'video'``, ``'rawframes'`` or
+    ``'frames'``).
 
     A video pipeline (``*Init`` + ``*Decode``) given a frame folder gets
     ``RawFrameDecode`` instead; a rawframe pipeline given a video file gets
-    ``DecordInit`` first and ``DecordDecode`` for ``RawFrameDecode``. Other
+    ``DecordInit`` first and ``DecordDecode`` for ``RawFrameDecode``. For
+    in-memory frames (:mod:`~mmvid.apis.frame_array`) every ``*Init`` is
+    dropped and every decoder becomes ``FrameArrayDecode``. Other
     transforms are kept.
     """
-    if kind not in ('video', 'rawframes'):
-        raise ValueError(f"kind must be 'video' or 'rawframes', got {kind!r}")
+    if kind not in ('video', 'rawframes', 'frames'):
+        raise ValueError("kind must be 'video', 'rawframes' or 'frames', got "
+                         f'{kind!r}')
     names = [transform_type_name(t) for t in pipeline]
     out = []
+    if kind == 'frames':
+        for transform, name in zip(pipeline, names):
+            if name in VIDEO_DECODES + RAWFRAME_DECODES:
+                out.append(FrameArrayDecode())
+            elif name not in VIDEO_INITS:
+                out.append(transform)
+        return out
     if kind == 'rawframes' and any(n in VIDEO_DECODES for n in names):
         for transform, name in zip(pipeline, names):
             if name in VIDEO_DECODES:
@@ -158,16 +171,21 @@ def count_rawframes(frame_dir: str, filename_tmpl: str = 'img_{:05}.jpg',
     return count
 
 
-def video_sample(video: Union[str, Path, dict],
+def video_sample(video: Union[str, Path, dict, np.ndarray, list],
                  filename_tmpl: str = 'img_{:05}.jpg') -> dict:
-    """The pipeline input for a video file, a frame folder or a sample dict.
+    """The pipeline input for a video file, a frame folder, in-memory
+    frames or a sample dict.
 
     A video file gives ``filename`` (``start_index`` 0); a folder of frames
     ``img_00001.jpg ...`` gives ``frame_dir``, ``total_frames`` (counted),
     ``filename_tmpl``, ``offset`` 0 and ``start_index`` 1, as the datasets
-    do. A dict is copied and completed with the same defaults.
+    do; a ``[T, H, W, 3]`` uint8 RGB array or a list of ``[H, W, 3]``
+    frames gives ``frame_array`` (:func:`~mmvid.apis.frame_array.
+    frames_sample`). A dict is copied and completed with the same defaults.
     """
-    if isinstance(video, dict):
+    if isinstance(video, (np.ndarray, list, tuple)):
+        sample = frames_sample(video)
+    elif isinstance(video, dict):
         sample = dict(video)
     elif isinstance(video, (str, Path)):
         path = str(video)
@@ -178,8 +196,8 @@ def video_sample(video: Union[str, Path, dict],
         else:
             raise FileNotFoundError(f'no video file or frame folder {path}')
     else:
-        raise TypeError('video must be a path or a sample dict, got '
-                        f'{type(video).__name__}')
+        raise TypeError('video must be a path, frames or a sample dict, '
+                        f'got {type(video).__name__}')
     sample.setdefault('modality', 'RGB')
     if 'frame_dir' in sample:
         sample.setdefault('filename_tmpl', filename_tmpl)
@@ -196,18 +214,22 @@ def video_sample(video: Union[str, Path, dict],
                     f'{sample["frame_dir"]} has no frame {example}; set '
                     'filename_tmpl to the frame file names')
             sample['total_frames'] = total
+    elif 'frame_array' in sample:
+        sample['frame_array'] = frame_array(sample['frame_array'])
+        sample.setdefault('total_frames', len(sample['frame_array']))
+        sample.setdefault('start_index', 0)
     elif 'filename' in sample:
         sample.setdefault('start_index', 0)
     else:
-        raise KeyError("a sample dict needs 'filename' (video) or "
-                       "'frame_dir' (rawframes)")
+        raise KeyError("a sample dict needs 'filename' (video), "
+                       "'frame_dir' (rawframes) or 'frame_array' (frames)")
     sample.setdefault('rng', np.random.default_rng(0))
     return sample
 
 
 def inference_recognizer(
         model: nn.Module,
-        video: Union[str, Path, dict],
+        video: Union[str, Path, dict, np.ndarray, list],
         test_pipeline: Optional[Sequence[Union[dict, Callable]]] = None,
         filename_tmpl: str = 'img_{:05}.jpg') -> ActionDataSample:
     """Recognize one video as ``tools/test.py`` would: the test pipeline
@@ -216,11 +238,15 @@ def inference_recognizer(
     Args:
         model: A recognizer from :func:`init_recognizer` (its ``cfg`` gives
             the pipeline unless ``test_pipeline`` is given).
-        video: A video file, a folder of extracted frames, or a pipeline
-            input dict (``filename`` or ``frame_dir`` and, optionally,
-            ``total_frames``, ``start_index``, ...). The config's decoder is
-            swapped to match: a video config reads a frame folder with
-            ``RawFrameDecode``, a rawframe config a video file with decord.
+        video: A video file, a folder of extracted frames, frames in memory
+            (``[T, H, W, 3]`` uint8 RGB array or list of frames), or a
+            pipeline input dict (``filename``, ``frame_dir`` or
+            ``frame_array`` and, optionally, ``total_frames``,
+            ``start_index``, ...). The config's decoder is swapped to match:
+            a video config reads a frame folder with ``RawFrameDecode``, a
+            rawframe config a video file with decord, either config frames
+            in memory with ``FrameArrayDecode`` (the sampler sees
+            ``total_frames`` = T).
         test_pipeline: Transforms (config dicts or callables) to use instead
             of the config's.
         filename_tmpl: Frame file names in a frame folder.
@@ -237,7 +263,7 @@ def inference_recognizer(
 
 def prepare_test_inputs(
         model: nn.Module,
-        video: Union[str, Path, dict],
+        video: Union[str, Path, dict, np.ndarray, list],
         test_pipeline: Optional[Sequence[Union[dict, Callable]]] = None,
         filename_tmpl: str = 'img_{:05}.jpg') -> dict:
     """One video through the test pipeline, as :func:`inference_recognizer`
@@ -256,7 +282,8 @@ def prepare_test_inputs(
                              'init_recognizer) and no test_pipeline was given')
         test_pipeline = config_test_pipeline(cfg)
     sample = video_sample(video, filename_tmpl)
-    kind = 'rawframes' if 'frame_dir' in sample else 'video'
+    kind = ('frames' if 'frame_array' in sample else
+            'rawframes' if 'frame_dir' in sample else 'video')
     pipeline = Compose([
         TRANSFORMS.build(t) if isinstance(t, dict) else t
         for t in pipeline_for_input(list(test_pipeline), kind)

@@ -1,4 +1,5 @@
 """The command-line layer: flags and config plumbing shared by the tools,
-and the tools' own code (``mmvid.cli.train``, ``.test``, ``.benchmark``)
-behind ``tools/*.py`` and the console commands ``mmvid``, ``mmvid-train``,
-``mmvid-test`` and ``mmvid-benchmark``."""
+and the tools' own code (``mmvid.cli.train``, ``.test``, ``.benchmark``,
+``.demo``) behind ``tools/*.py``, ``demo/demo.py`` and the console
+commands ``mmvid``, ``mmvid-train``, ``mmvid-test`` and
+``mmvid-benchmark``."""

@@ -1,7 +1,7 @@
-"""The ``mmvid`` command: ``mmvid train|test|benchmark ...`` runs the same
-code as ``tools/train.py``, ``tools/test.py`` and
-``tools/analysis/benchmark.py`` (and ``mmvid-train``, ``mmvid-test``,
-``mmvid-benchmark``)."""
+"""The ``mmvid`` command: ``mmvid train|test|benchmark|export ...`` runs the
+same code as ``tools/train.py``, ``tools/test.py``,
+``tools/analysis/benchmark.py`` and ``tools/deployment/export.py`` (and
+``mmvid-train``, ``mmvid-test``, ``mmvid-benchmark``)."""
 import importlib
 import sys
 from typing import List, Optional
@@ -10,6 +10,8 @@ COMMANDS = {
     'train': ('mmvid.cli.train', 'train a recognizer'),
     'test': ('mmvid.cli.test', 'test a checkpoint'),
     'benchmark': ('mmvid.cli.benchmark', 'inference speed and memory'),
+    'export': ('mmvid.cli.export', 'export to ONNX / OpenVINO / TorchScript '
+               '/ torch.export and check'),
 }
 
 

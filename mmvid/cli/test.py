@@ -7,6 +7,8 @@ Examples:
     python tools/test.py CONFIG CKPT --eval top_k_accuracy --dump results.pkl
     python tools/test.py CONFIG CKPT --eval top_k_accuracy --fast   # fastest measured settings
     python tools/test.py CONFIG CKPT --eval top_k_accuracy --fast --compile
+    python tools/test.py CONFIG i3d.onnx --backend onnxruntime --eval top_k_accuracy
+    python tools/test.py CONFIG i3d.xml --backend openvino --out scores.json
     bash tools/dist_test.sh CONFIG CKPT 8 --eval top_k_accuracy
 """
 import argparse
@@ -23,6 +25,8 @@ from mmvid.cli.args import (add_common_args, add_fast_path_args,
 from mmvid.cli.distributed import init_cpu_dist, run_tool
 from mmvid.cli.tool_config import (check_output_file, load_tool_config,
                                    set_average_clips)
+from mmvid.deployment.backends import BACKENDS
+from mmvid.deployment.recognizer import exported_model_cfg
 from mmvid.evaluation import METRIC_NAMES
 from mmvid.utils import register_all_modules
 from mmvid.checkpoint import load_checkpoint
@@ -36,7 +40,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=__doc__.split('\n', 1)[1])
     parser.add_argument('config', help='config file')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('checkpoint', help='checkpoint file, or with '
+                        '--backend the exported model file')
     parser.add_argument('--eval', nargs='+', choices=METRIC_NAMES,
                         help="metrics (default: the config's test_evaluator)")
     parser.add_argument('--out', help='write one score list per video, in '
@@ -49,9 +54,26 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='how the views of a video are averaged')
     parser.add_argument('--non-strict', action='store_true',
                         help='allow missing or unexpected checkpoint keys')
+    parser.add_argument('--backend', choices=BACKENDS,
+                        help='test an exported model (tools/deployment/'
+                        'export.py) with this runtime in place of the torch '
+                        'model: same pipeline, views, averaging and metrics')
     add_fast_path_args(parser)
     add_common_args(parser)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.backend:
+        given = [flag for flag, on in (
+            ('--non-strict', args.non_strict), ('--fast', args.fast),
+            ('--amp', args.amp), ('--channels-last', args.channels_last),
+            ('--fuse-conv-bn', args.fuse_conv_bn),
+            ('--compile', args.compile)) if on]
+        if given:
+            parser.error(f'{", ".join(given)}: torch-model options; they do '
+                         'not apply to an exported model (--backend)')
+        if args.launcher != 'none':  # DDP wraps torch parameters
+            parser.error('--backend runs in one process: drop --launcher '
+                         f'{args.launcher}')
+    return args
 
 
 def build_evaluator(cfg, args: argparse.Namespace) -> None:
@@ -86,8 +108,14 @@ def main(argv=None) -> None:
     set_average_clips(cfg, args.average_clips)
     build_evaluator(cfg, args)
     cfg.load_from = None  # loaded below, strictly
+    if args.backend:  # the exported file replaces the torch model
+        cfg.model = exported_model_cfg(cfg.model, args.checkpoint,
+                                       args.backend)
     init_cpu_dist(cfg)  # no-op with CUDA or without a launcher
     runner = Runner.from_cfg(cfg)
+    if args.backend:
+        report(runner.test(), args, len(runner.test_dataloader.dataset))
+        return
     model = runner.model.module if is_model_wrapper(runner.model) else \
         runner.model
     load_checkpoint(model, args.checkpoint, strict=not args.non_strict)
@@ -100,14 +128,17 @@ def main(argv=None) -> None:
     if not fast.is_default:
         runner.logger.info(describe_fast_path(fast, device, args.fast))
         apply_fast_path(model, fast, log=runner.logger.info)
-    metrics = runner.test()
+    report(runner.test(), args, len(runner.test_dataloader.dataset))
+
+
+def report(metrics: dict, args: argparse.Namespace, num_videos: int) -> None:
+    """Print the metrics and the files written (on the main rank)."""
     if not is_main_process():  # every rank gets the metrics; print once
         return
     print_metrics(metrics)
     for path in (args.out, args.dump):
         if path:
-            print(f'scores of {len(runner.test_dataloader.dataset)} videos '
-                  f'written to {path}')
+            print(f'scores of {num_videos} videos written to {path}')
 
 
 def print_metrics(metrics: dict) -> None:

@@ -184,6 +184,19 @@ def _seconds(value: str, column: str, where: str) -> int:
     return int(number)
 
 
+def _check_field_count(row: Dict[Optional[str], object],
+                       header: Sequence[str], where: str) -> None:
+    """A ``csv.DictReader`` row checked to have the header's fields (it
+    keeps extra fields under the key None and gives None for missing
+    ones)."""
+    extra = row.get(None) or []
+    got = sum(1 for key, value in row.items()
+              if key is not None and value is not None) + len(extra)
+    if got != len(header):
+        raise ValueError(f'{where}: expected the {len(header)} fields of '
+                         f'the header ({",".join(header)}), got {got}')
+
+
 def list_from_kinetics_csv(csv_path: str,
                            root: Optional[str] = None,
                            format: str = 'videos',
@@ -230,6 +243,8 @@ def list_from_kinetics_csv(csv_path: str,
             raise ValueError(f'{csv_path}: header {header} lacks columns '
                              f'{missing}')
         rows = [(reader.line_num, row) for row in reader]
+    for line, row in rows:
+        _check_field_count(row, header, f'{csv_path} line {line}')
     labeled = 'label' in header
     if classes is None:
         classes = sorted({row['label'] for _, row in rows}) if labeled else []

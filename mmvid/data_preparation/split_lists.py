@@ -47,11 +47,18 @@ class Resolved(NamedTuple):
 
     def summary(self, name: str) -> str:
         """``<name>: N of M present`` (plus how many are left out)."""
-        total = len(self.items) + len(self.missing)
-        text = f'{name}: {len(self.items)} of {total} present'
-        if self.missing:
-            text += f'; {len(self.missing)} MISSING, left out of the list'
-        return text
+        return presence_summary(name, len(self.items), len(self.missing),
+                                'left out of the list')
+
+
+def presence_summary(name: str, present: int, missing: int,
+                     consequence: str) -> str:
+    """``<name>: N of M present``, then ``; K MISSING, <consequence>``
+    when ``missing`` is not 0."""
+    text = f'{name}: {present} of {present + missing} present'
+    if missing:
+        text += f'; {missing} MISSING, {consequence}'
+    return text
 
 
 def check_split(split) -> int:

@@ -42,7 +42,8 @@ def format_score(value: torch.Tensor) -> torch.Tensor:
 
 class ActionDataSample(BaseDataElement):
     """Per-video data: ``gt_label`` (LongTensor ``[1]``, or float ``[K]`` for
-    multi-label), ``pred_score`` (float ``[K]``), ``pred_label`` (``[1]``),
+    multi-label and for the soft labels MixUp / CutMix write in training),
+    ``pred_score`` (float ``[K]``), ``pred_label`` (``[1]``),
     and optionally ``feature`` (pooled backbone features ``[C]``).
 
     Assigning ``gt_label``/``pred_label``/``pred_score`` (attribute or

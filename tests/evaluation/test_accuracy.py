@@ -82,6 +82,44 @@ def test_acc_metric_keys_and_values():
         mean_class_accuracy=mean_class_accuracy(scores.numpy(), labels)))
 
 
+@pytest.mark.parametrize('prefix, expected_prefix', [
+    (None, 'acc/'), ('val', 'val/')])
+def test_acc_metric_1x_key_names(prefix, expected_prefix):
+    """``key_style='1.x'``: mmaction2 1.x's keys (``acc/top1``,
+    ``acc/top5``, ``acc/mean1``), same values as the 0.x keys."""
+    scores = torch.tensor([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6],
+                           [0.5, 0.4, 0.1], [0.2, 0.5, 0.3]])
+    labels = [0, 1, 1, 2]
+    # top1: rows 0 (0) and 2 (0 != 1) -> only row 0 right: 1/4;
+    # top2: row 0, row 1 (1 in {2, 1}), row 2 (1 in {0, 1}),
+    # row 3 (2 in {1, 2}) -> 4/4;
+    # mean class: class 0 1/1, class 1 0/2, class 2 0/1 -> 1/3
+    samples = [dict(pred_score=s, gt_label=torch.tensor([l]))
+               for s, l in zip(scores, labels)]
+    metric = AccMetric(topk=(1, 2), key_style='1.x', prefix=prefix)
+    metric.process(None, samples)
+    result = metric.evaluate(len(samples))
+    assert result == pytest.approx({
+        f'{expected_prefix}top1': 0.25, f'{expected_prefix}top2': 1.0,
+        f'{expected_prefix}mean1': 1 / 3})
+    default = AccMetric(topk=(1, 2))
+    default.process(None, samples)
+    assert default.evaluate(len(samples)) == pytest.approx(dict(
+        top1_acc=0.25, top2_acc=1.0, mean_class_accuracy=1 / 3))
+    assert default.key_style == '0.x' and default.prefix is None
+
+
+def test_acc_metric_key_style_is_checked():
+    with pytest.raises(ValueError, match="key_style must be one of "
+                       r"\('0.x', '1.x'\), got '2.x'"):
+        AccMetric(key_style='2.x')
+    metric = AccMetric(metric_list='mean_average_precision', key_style='1.x')
+    metric.process(None, [
+        dict(pred_score=torch.tensor([0.9, 0.1]),
+             gt_label=torch.tensor([1., 0.]))])
+    assert metric.evaluate(1) == {'acc/mean_average_precision': 1.0}
+
+
 def test_acc_metric_multi_label_and_errors():
     metric = AccMetric(metric_list=('mean_average_precision', ))
     metric.process(None, [

@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 
 from mmvid.apis import init_recognizer
-from mmvid.apis.cam_overlay import overlay_cam
+from mmvid.visualization.cam_overlay import overlay_cam
 from mmvid.apis.gradcam import gradcam_video
 from mmvid.data_preparation import generate_synthetic_dataset
 from tests.helpers import REPO, randomize_bns

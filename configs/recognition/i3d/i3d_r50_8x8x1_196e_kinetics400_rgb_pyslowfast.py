@@ -16,3 +16,10 @@ model = dict(
         zero_init_residual=True),
     data_preprocessor=dict(mean=[114.75] * 3, std=[57.375] * 3))
 default_hooks = dict(checkpoint=dict(interval=10))
+# BN.USE_PRECISE_STATS / NUM_BATCHES_PRECISE: the BN statistics are
+# recomputed on 200 training batches (per GPU) after the epochs that save a
+# checkpoint or validate (every 10th and the last, as PySlowFast), before
+# both
+custom_hooks = _base_.custom_hooks + [
+    dict(type='PreciseBNHook', num_batches=200, interval=10)
+]

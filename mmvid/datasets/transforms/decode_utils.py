@@ -4,7 +4,8 @@
 * ``check_video_file`` turns a missing, non-regular or empty file into a
   ``BadSampleError`` before a decoder library sees it (libraries report these
   cases with vague or multi-line messages);
-* ``unique_frame_inds`` validates ``frame_inds`` and returns the distinct
+* ``unique_frame_inds`` validates ``frame_inds`` (any shape, flattened:
+  mmaction2 1.x samplers may give ``[N, 1]``) and returns the distinct
   indices (sorted) plus where each entry of ``frame_inds`` comes from, so
   every decoder decodes each frame once even when a looping sampler repeats
   indices;
@@ -58,7 +59,9 @@ def unique_frame_inds(
     """Validate ``frame_inds`` and split it into distinct indices.
 
     Args:
-        frame_inds: ``[T]`` integer frame indices, any order, repeats allowed.
+        frame_inds: ``[T]`` integer frame indices, any order, repeats
+            allowed; an array of any other shape (``[T, 1]``,
+            ``[num_clips, clip_len]``) is flattened in C order first.
         source: the video file or frame folder, for messages.
         backend: the decoder's name, for messages.
         total_frames: the number of frames of the video; ``None`` skips the
@@ -70,14 +73,17 @@ def unique_frame_inds(
 
     Raises:
         TypeError: ``frame_inds`` is not an integer array.
-        ValueError: ``frame_inds`` is not 1-D, is empty or holds a negative
+        ValueError: ``frame_inds`` is empty or holds a negative
             index (a sampler bug, not a bad sample).
         BadSampleError: an index is ``>= total_frames``.
     """
-    inds = np.asarray(frame_inds)
-    if inds.ndim != 1 or inds.size == 0:
-        raise ValueError(f'frame_inds must be a non-empty 1-D array, got '
-                         f'shape {inds.shape} (for {source})')
+    shape = np.shape(frame_inds)
+    # any shape is read in C order: mmaction2 1.x samplers may give
+    # [N, 1] or [num_clips, clip_len]
+    inds = np.asarray(frame_inds).reshape(-1)
+    if inds.size == 0:
+        raise ValueError(f'frame_inds must be a non-empty array, got shape '
+                         f'{shape} (for {source})')
     if inds.dtype.kind not in 'iu':
         raise TypeError(f'frame_inds must hold integers, got dtype '
                         f'{inds.dtype} (for {source})')

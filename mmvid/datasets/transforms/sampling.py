@@ -15,7 +15,7 @@ import numpy as np
 
 from mmvid.registry import TRANSFORMS
 from ..errors import BadSampleError
-from .arg_checks import check_choice
+from .arg_checks import accepts_aliases, check_choice
 from .base import VideoTransform, sample_rng
 from .frame_indices import (OUT_OF_BOUND_OPTS, SPACINGS, clip_frame_indices,
                             dense_clip_offsets, testing_clip_offsets,
@@ -249,6 +249,7 @@ class DenseSampleFrames(ClipSampler):
 
 
 @TRANSFORMS.register_module()
+@accepts_aliases(clip_interval='frame_interval')
 class UntrimmedSampleFrames(ClipSampler):
     """Sample a clip of ``clip_len`` consecutive frames every
     ``frame_interval`` frames over the whole video (feature extraction on
@@ -265,7 +266,8 @@ class UntrimmedSampleFrames(ClipSampler):
 
     Args:
         clip_len: Consecutive frames per clip.
-        frame_interval: Frames between clip centres.
+        frame_interval: Frames between clip centres (mmaction2 0.x's name;
+            1.x's ``clip_interval`` is accepted for it).
 
     Raises (at call time):
         BadSampleError: The video has ``frame_interval // 2`` frames or

@@ -13,21 +13,31 @@ from ..functional import (mean_average_precision, mean_class_accuracy,
 
 METRIC_NAMES = ('top_k_accuracy', 'mean_class_accuracy',
                 'mean_average_precision')
+KEY_STYLES = ('0.x', '1.x')
 
 
 @METRICS.register_module()
 class AccMetric(BaseMetric):
     """Top-k accuracy, mean class accuracy and mAP of the predicted scores.
 
-    Result keys use mmaction2 0.x's names: ``top1_acc``, ``top5_acc``,
-    ``mean_class_accuracy``, ``mean_average_precision`` (prefixed
-    ``PREFIX/`` when ``prefix`` is given).
+    Result keys, by ``key_style``:
+
+    * ``'0.x'`` (default), mmaction2 0.x's names: ``top1_acc``,
+      ``top5_acc``, ``mean_class_accuracy``, ``mean_average_precision``
+      (prefixed ``PREFIX/`` when ``prefix`` is given);
+    * ``'1.x'``, mmaction2 1.x's ``AccMetric`` keys: ``acc/top1``,
+      ``acc/top5``, ``acc/mean1``, ``acc/mean_average_precision`` (1.x's
+      default prefix ``acc``; another ``prefix`` replaces it), so 1.x
+      configs' ``save_best='acc/top1'`` work unchanged.
+
+    The values are the same in both styles.
 
     Args:
         metric_list: Any of ``METRIC_NAMES``.
         topk: The ``k`` of ``top_k_accuracy``.
         collect_device: ``'cpu'`` or ``'gpu'`` (distributed collection).
         prefix: Prefix of the result keys, or None.
+        key_style: ``'0.x'`` or ``'1.x'`` (see above).
     """
 
     def __init__(self,
@@ -35,8 +45,15 @@ class AccMetric(BaseMetric):
                                                'mean_class_accuracy'),
                  topk: Sequence[int] = (1, 5),
                  collect_device: str = 'cpu',
-                 prefix: Optional[str] = None) -> None:
+                 prefix: Optional[str] = None,
+                 key_style: str = '0.x') -> None:
+        if key_style not in KEY_STYLES:
+            raise ValueError(f'AccMetric: key_style must be one of '
+                             f'{KEY_STYLES}, got {key_style!r}')
+        if key_style == '1.x' and prefix is None:
+            prefix = 'acc'
         super().__init__(collect_device=collect_device, prefix=prefix)
+        self.key_style = key_style
         metric_list = (metric_list, ) if isinstance(metric_list, str) else \
             tuple(metric_list)
         unknown = sorted(set(metric_list) - set(METRIC_NAMES))
@@ -93,9 +110,11 @@ class AccMetric(BaseMetric):
             if 'top_k_accuracy' in self.metric_list:
                 for k, acc in top_k_accuracy(scores, labels,
                                              self.topk).items():
-                    metrics[f'top{k}_acc'] = acc
+                    metrics[f'top{k}' if self.key_style == '1.x' else
+                            f'top{k}_acc'] = acc
             if 'mean_class_accuracy' in self.metric_list:
-                metrics['mean_class_accuracy'] = mean_class_accuracy(
-                    scores, labels)
+                metrics['mean1' if self.key_style == '1.x' else
+                        'mean_class_accuracy'] = mean_class_accuracy(
+                            scores, labels)
         return metrics
 

@@ -1,5 +1,6 @@
 """Batch the pipeline's uint8 clips, move them to the model's device, and
-normalise them there (cheaper than normalising on the loader's CPU)."""
+normalise them there (cheaper than normalising on the loader's CPU); in
+training, optionally blend the batch (MixUp / CutMix, ``blending.py``)."""
 from typing import Optional, Sequence, Union
 
 import torch
@@ -9,6 +10,15 @@ from mmvid.registry import MODELS
 
 # Channel axis of one sample ``[views, C, T, H, W]`` / ``[views, C, H, W]``.
 FORMAT_SHAPES = {'NCTHW': 5, 'NCHW': 4}
+
+
+def build_blending(cfg: dict):
+    """Build ``cfg`` (a dict with ``type``) through ``MODELS``."""
+    if not isinstance(cfg, dict) or 'type' not in cfg:
+        raise TypeError('ActionDataPreprocessor: blending must be a config '
+                        "dict with a 'type' (e.g. dict(type='MixupBlending', "
+                        f'num_classes=400, alpha=0.2)), got {cfg!r}')
+    return MODELS.build(cfg)
 
 
 @MODELS.register_module()
@@ -25,6 +35,11 @@ class ActionDataPreprocessor(BaseDataPreprocessor):
             waiting for the copy (``Tensor.to(non_blocking=True)``); the
             stacking and normalisation that follow run on the device in
             stream order. No effect on the CPU.
+        blending: Config of a batch blending (``MixupBlending`` /
+            ``CutmixBlending``, built through ``MODELS``) or None. Applied
+            after normalisation, in training only (``training=True``): it
+            mixes the inputs and replaces each data sample's ``gt_label`` by
+            a soft label ``[num_classes]``.
 
     ``data['inputs']`` is a list of ``[views, C, T, H, W]`` tensors (or one
     stacked tensor); the output is ``[B, views, C, T, H, W]`` float.
@@ -36,7 +51,8 @@ class ActionDataPreprocessor(BaseDataPreprocessor):
                  to_rgb: bool = False,
                  to_float32: bool = True,
                  format_shape: str = 'NCTHW',
-                 non_blocking: bool = True) -> None:
+                 non_blocking: bool = True,
+                 blending: Optional[dict] = None) -> None:
         super().__init__(non_blocking=non_blocking)
         if format_shape not in FORMAT_SHAPES:
             raise ValueError(f'format_shape must be one of '
@@ -47,6 +63,7 @@ class ActionDataPreprocessor(BaseDataPreprocessor):
         self.to_rgb = to_rgb
         self.to_float32 = to_float32
         self.normalize = mean is not None
+        self.blending = None if blending is None else build_blending(blending)
         if self.normalize:
             if len(mean) != len(std):
                 raise ValueError(f'mean has {len(mean)} entries, std '
@@ -86,4 +103,10 @@ class ActionDataPreprocessor(BaseDataPreprocessor):
             inputs = (inputs.float() - self.mean) / self.std
         elif self.to_float32:
             inputs = inputs.float()
-        return dict(inputs=inputs, data_samples=data.get('data_samples'))
+        data_samples = data.get('data_samples')
+        if training and self.blending is not None:
+            if data_samples is None:
+                raise ValueError('blending needs the data_samples (labels) '
+                                 'of the training batch, got none')
+            inputs, data_samples = self.blending(inputs, data_samples)
+        return dict(inputs=inputs, data_samples=data_samples)

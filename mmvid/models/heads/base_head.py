@@ -36,6 +36,30 @@ def average_clip(cls_scores: torch.Tensor, num_views: int,
     return scores.mean(dim=1)
 
 
+def set_predictions(cls_scores: torch.Tensor,
+                    data_samples: List[ActionDataSample],
+                    average_clips: Optional[str]) -> List[ActionDataSample]:
+    """Set ``pred_score`` (the views averaged by :func:`average_clip`) and
+    ``pred_label`` of each sample, in place.
+
+    Args:
+        cls_scores: ``[B * num_views, K]`` logits, views of a video adjacent.
+        data_samples: ``B`` samples.
+        average_clips: ``'prob'``, ``'score'`` or None (``pred_score`` keeps
+            every view: ``[num_views, K]``; the label is of their mean).
+    """
+    num_views = cls_scores.shape[0] // len(data_samples)
+    scores = average_clip(cls_scores, num_views, average_clips)
+    for sample, score in zip(data_samples, scores):
+        if average_clips is None:  # [num_views, K]: keep every view's scores
+            sample.set_field(score, 'pred_score', dtype=torch.Tensor)
+            sample.set_pred_label(score.mean(0).argmax())
+        else:
+            sample.set_pred_score(score)
+            sample.set_pred_label(score.argmax())
+    return data_samples
+
+
 def top_k_hits(cls_scores: torch.Tensor, labels: torch.Tensor,
                topk: Sequence[int]) -> Dict[str, torch.Tensor]:
     """Batch top-k accuracy (for the training log): ``{'top1_acc': ...}``."""
@@ -45,6 +69,17 @@ def top_k_hits(cls_scores: torch.Tensor, labels: torch.Tensor,
         f'top{k}_acc': hits[:, :k].any(1).float().mean()
         for k in topk if k <= cls_scores.shape[1]
     }
+
+
+def is_soft_label(labels: torch.Tensor, num_classes: int) -> bool:
+    """Whether ``labels`` ``[B, K]`` are soft single-label targets: float,
+    ``K == num_classes``, each row summing to 1 (what MixUp / CutMix write
+    into ``gt_label``)."""
+    if not labels.is_floating_point() or labels.dim() != 2 or \
+            labels.shape[1] != num_classes:
+        return False
+    sums = labels.sum(1)
+    return bool(torch.allclose(sums, torch.ones_like(sums), atol=1e-4))
 
 
 class BaseHead(BaseModule):
@@ -87,13 +122,18 @@ class BaseHead(BaseModule):
 
     def stack_labels(self, data_samples: List[ActionDataSample],
                      device: torch.device) -> torch.Tensor:
-        """``[B]`` class indices, or ``[B, K]`` targets when multi-label."""
+        """``[B]`` class indices, or ``[B, K]`` targets: multi-label, or the
+        soft labels (rows summing to 1) of a MixUp / CutMix batch."""
         labels = torch.stack([s.gt_label for s in data_samples]).to(device)
         if not self.multi_class:
+            if is_soft_label(labels, self.num_classes):
+                return labels
             if labels.shape[1] != 1:
-                raise ValueError('single-label head got gt_label of shape '
-                                 f'{tuple(labels.shape[1:])}; set '
-                                 'multi_class=True for multi-label data')
+                raise ValueError(
+                    'single-label head got gt_label of shape '
+                    f'{tuple(labels.shape[1:])} that is no soft label (float '
+                    f'[{self.num_classes}] summing to 1); set '
+                    'multi_class=True for multi-label data')
             labels = labels[:, 0]
         return labels
 
@@ -103,7 +143,7 @@ class BaseHead(BaseModule):
         cls_scores = self(feats)
         labels = self.stack_labels(data_samples, cls_scores.device)
         losses = {}
-        if not self.multi_class:
+        if labels.dim() == 1:  # no top-k of multi-label or soft targets
             losses.update(top_k_hits(cls_scores, labels, self.topk))
         if self.label_smooth_eps:
             if labels.dim() == 1:
@@ -126,14 +166,4 @@ class BaseHead(BaseModule):
         """
         mode = self.average_clips if average_clips is _HEAD_SETTING else \
             average_clips
-        cls_scores = self(feats)
-        num_views = cls_scores.shape[0] // len(data_samples)
-        scores = average_clip(cls_scores, num_views, mode)
-        for sample, score in zip(data_samples, scores):
-            if mode is None:  # [num_views, K]: keep every view's scores
-                sample.set_field(score, 'pred_score', dtype=torch.Tensor)
-                sample.set_pred_label(score.mean(0).argmax())
-            else:
-                sample.set_pred_score(score)
-                sample.set_pred_label(score.argmax())
-        return data_samples
+        return set_predictions(self(feats), data_samples, mode)

@@ -46,7 +46,9 @@ class I3DHead(BaseHead):
         self.spatial_type = spatial_type
         self.dropout_ratio = dropout_ratio
         self.init_std = init_std
-        self.avg_pool = nn.AdaptiveAvgPool3d(1) if spatial_type else None
+        # written as mmaction2 1.x writes it (same module as ``(1)``)
+        self.avg_pool = (nn.AdaptiveAvgPool3d((1, 1, 1))
+                         if spatial_type else None)
         self.dropout = nn.Dropout(dropout_ratio) if dropout_ratio else None
         self.fc_cls = nn.Linear(in_channels, num_classes)
 

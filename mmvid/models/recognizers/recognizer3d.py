@@ -83,10 +83,22 @@ class Recognizer3D(BaseModel):
         self.memory_format = resolve_memory_format(memory_format)
         self.backbone = _build(backbone)
         self.cls_head = None if cls_head is None else _build(cls_head)
+        self._check_blending_classes()
         self.test_cfg = test_cfg
         if self.memory_format == 'channels_last_3d':
             # in-place inits and checkpoint loading keep the layout
             to_channels_last(self.backbone)
+
+    def _check_blending_classes(self) -> None:
+        """MixUp / CutMix soft labels must have the head's class count."""
+        blending = getattr(self.data_preprocessor, 'blending', None)
+        head_classes = getattr(self.cls_head, 'num_classes', None)
+        if blending is not None and head_classes is not None and \
+                blending.num_classes != head_classes:
+            raise ValueError(
+                'model.data_preprocessor.blending.num_classes '
+                f'({blending.num_classes}) differs from '
+                f'model.cls_head.num_classes ({head_classes})')
 
     def _dump_init_info(self) -> None:
         # mmengine prints one INFO entry per parameter (~300 for I3D) to the

@@ -357,7 +357,12 @@ def test_key_contract(transform):
     assert set(transform.added_keys) <= set(out)
     assert ('lazy' in out) == getattr(transform, 'lazy', False)
     results = sample(256, 340)
-    del results['img_shape']
+    del results['imgs'], results['img_shape']
     name = type(transform).__name__
-    with pytest.raises(KeyError, match=rf"{name} needs \['img_shape'\]"):
+    with pytest.raises(KeyError,
+                       match=rf"{name} needs \['imgs', 'img_shape'\]"):
         transform(results)
+    # frames on their own (mmaction2 1.x): img_shape comes from imgs[0]
+    results = sample(256, 340)
+    del results['img_shape']
+    assert transform(results)['img_shape'] == out['img_shape']

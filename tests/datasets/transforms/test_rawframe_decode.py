@@ -53,6 +53,22 @@ def test_png_frames_are_exact(png_dir, backend):
 
 
 @pytest.mark.parametrize('backend', BACKENDS)
+def test_frame_inds_of_any_shape_are_flattened(png_dir, backend):
+    """``[N, 1]`` (mmaction2 1.x samplers) or ``[clips, clip_len]`` indices
+    give the frames of the flattened (C-order) ones."""
+    frame_dir, frames = png_dir
+    inds = np.array([2, 6, 6, 1])
+    for shaped in (inds[:, None], inds.reshape(2, 2)):
+        results = RawFrameDecode(backend)(
+            sample(frame_dir, shaped, 'img_{:05}.png'))
+        assert len(results['imgs']) == 4
+        for img, index in zip(results['imgs'], inds):
+            np.testing.assert_array_equal(img, frames[index - 1])
+    with pytest.raises(ValueError, match='non-empty array'):
+        RawFrameDecode(backend)(sample(frame_dir, np.zeros((2, 0), int)))
+
+
+@pytest.mark.parametrize('backend', BACKENDS)
 def test_jpeg_frames_equal_cv2_imread(jpg_dir, backend):
     """cv2 is bit-exact to cv2.imread; Pillow's libjpeg may round a little
     differently (observed identical with Pillow 13 / OpenCV 5)."""

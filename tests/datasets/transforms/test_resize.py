@@ -147,9 +147,14 @@ def test_key_contract():
     resize = Resize(scale=(-1, 256))
     assert resize.required_keys == ('imgs', 'img_shape')
     results = sample(240, 320)
-    del results['img_shape']
-    with pytest.raises(KeyError, match=r"Resize needs \['img_shape'\]"):
+    del results['imgs'], results['img_shape']
+    with pytest.raises(KeyError,
+                       match=r"Resize needs \['imgs', 'img_shape'\]"):
         resize(results)
+    # frames on their own (mmaction2 1.x): img_shape comes from imgs[0]
+    results = sample(240, 320)
+    del results['img_shape']
+    assert resize(results)['img_shape'] == (256, 341)
     for transform in (resize, Resize(scale=(-1, 256), lazy=True)):
         out = transform(sample(240, 320))
         assert set(transform.added_keys) <= set(out)

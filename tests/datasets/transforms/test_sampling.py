@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from mmvid.datasets.errors import BadSampleError
+from mmvid.datasets.transforms.arg_checks import accepts_aliases
 from mmvid.datasets.transforms.frame_indices import (clip_frame_indices,
                                                      dense_clip_offsets,
                                                      train_clip_offsets,
@@ -260,6 +261,44 @@ def test_untrimmed_clips_are_centred_and_clipped():
     default = UntrimmedSampleFrames()(sample(100, start_index=0))
     assert default['frame_inds'].tolist() == [8, 24, 40, 56, 72, 88]
     assert default['num_clips'] == 6
+
+
+@pytest.mark.parametrize('build_1x', [
+    lambda: UntrimmedSampleFrames(clip_len=3, clip_interval=16),
+    lambda: UntrimmedSampleFrames(3, clip_interval=16),
+    lambda: TRANSFORMS.build(dict(type='UntrimmedSampleFrames', clip_len=3,
+                                  clip_interval=16)),
+])
+def test_untrimmed_takes_1x_clip_interval(build_1x):
+    """mmaction2 1.x's ``clip_interval`` is 0.x's ``frame_interval``."""
+    transform = build_1x()
+    assert transform.frame_interval == 16 and transform.clip_len == 3
+    assert UntrimmedSampleFrames.arg_aliases == dict(
+        clip_interval='frame_interval')
+    out = transform(sample(40, start_index=1))
+    expected = UntrimmedSampleFrames(3, 16)(sample(40, start_index=1))
+    assert out['frame_inds'].tolist() == expected['frame_inds'].tolist() \
+        == [8, 9, 10, 24, 25, 26]
+    assert out['frame_interval'] == 16
+
+
+@pytest.mark.parametrize('build', [
+    lambda: UntrimmedSampleFrames(frame_interval=8, clip_interval=8),
+    lambda: UntrimmedSampleFrames(1, 8, clip_interval=8),
+])
+def test_untrimmed_refuses_both_spellings(build):
+    with pytest.raises(TypeError, match="UntrimmedSampleFrames got both "
+                       "'frame_interval' and 'clip_interval'"):
+        build()
+
+
+def test_an_alias_must_name_an_argument():
+    with pytest.raises(TypeError, match="alias 'clip_interval' must name an "
+                       "argument of __init__ .*got 'interval'"):
+        accepts_aliases(clip_interval='interval')(UntrimmedSampleFrames)
+    # checks of the aliased argument are the transform's own
+    with pytest.raises(ValueError, match='frame_interval must be a positive'):
+        UntrimmedSampleFrames(clip_interval=0)
 
 
 def test_untrimmed_video_too_short_for_one_centre():

@@ -167,6 +167,17 @@ def test_frames_equal_a_straight_decode(fake, videos, set_index):
     assert fake.opened[0].calls == [sorted(set(inds.tolist()))]
 
 
+def test_frame_inds_of_any_shape_are_flattened(fake, videos):
+    """``[N, 1]`` (mmaction2 1.x samplers) gives the frames of ``[N]``."""
+    path, truth = videos['h264']
+    inds = np.array([7, 2, 2, 40])
+    flat = decode(path, inds)['imgs']
+    column = decode(path, inds[:, None])['imgs']
+    np.testing.assert_array_equal(np.stack(column), np.stack(flat))
+    np.testing.assert_array_equal(np.stack(column), truth[inds])
+    assert fake.opened[1].calls == [[2, 7, 40]]
+
+
 def test_reader_is_opened_for_cpu_nhwc_with_the_threads_and_seek_mode(
         fake, videos, monkeypatch):
     path, _ = videos['h264']
@@ -268,8 +279,8 @@ def test_video_without_frames(fake, videos):
 
 @pytest.mark.parametrize('inds, error_type, text', [
     ([-1, 2], ValueError, 'negative index -1'),
-    ([[1, 2]], ValueError, 'non-empty 1-D'),
-    ([], ValueError, 'non-empty 1-D'),
+    ([], ValueError, 'non-empty array'),
+    ([[]], ValueError, r'non-empty array, got shape \(1, 0\)'),
     ([1.0, 2.0], TypeError, 'integers'),
 ])
 def test_bad_frame_inds_are_programming_errors(fake, videos, inds,

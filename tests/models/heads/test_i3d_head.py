@@ -24,6 +24,22 @@ def test_forward_pools_and_classifies():
     assert abs(big.fc_cls.weight.std().item() - 0.01) < 5e-4
 
 
+def test_avg_pool_is_written_the_1x_way_with_the_same_state_and_output():
+    """``AdaptiveAvgPool3d((1, 1, 1))`` as in mmaction2 1.x: no parameters
+    or buffers, and the same logits as the ``AdaptiveAvgPool3d(1)`` it
+    replaces."""
+    head = I3DHead(num_classes=5, in_channels=8, dropout_ratio=0.0)
+    assert head.avg_pool.output_size == (1, 1, 1)
+    assert list(head.state_dict()) == ['fc_cls.weight', 'fc_cls.bias']
+    x = torch.randn(2, 8, 3, 4, 5)
+    old = I3DHead(num_classes=5, in_channels=8, dropout_ratio=0.0)
+    old.avg_pool = torch.nn.AdaptiveAvgPool3d(1)
+    old.load_state_dict(head.state_dict())
+    torch.testing.assert_close(head(x), old(x), rtol=0, atol=0)
+    assert I3DHead(num_classes=5, in_channels=8,
+                   spatial_type=None).avg_pool is None
+
+
 def test_average_clip_modes():
     scores = torch.randn(6, 4)  # 2 videos x 3 views
     per_video = scores.view(2, 3, 4)
@@ -64,11 +80,29 @@ def test_multi_label_loss_uses_targets_as_given():
     assert 'top1_acc' not in losses
 
 
+def test_single_label_head_takes_soft_labels():
+    """MixUp / CutMix soft labels ``[K]`` (rows summing to 1) reach the loss
+    as probability targets, label smoothing on top; no top-k is logged."""
+    head = I3DHead(num_classes=3, in_channels=4, dropout_ratio=0.0,
+                   label_smooth_eps=0.2,
+                   loss_cls=dict(type='CrossEntropyLoss', loss_weight=0.5))
+    feats = torch.randn(2, 4, 1, 1, 1)
+    soft = torch.tensor([[0.3, 0.7, 0.0], [0.0, 0.25, 0.75]])
+    losses = head.loss(feats, samples(soft))
+    target = 0.8 * soft + 0.2 / 3
+    expected = -0.5 * (target * head(feats).log_softmax(1)).sum(1).mean()
+    torch.testing.assert_close(losses['loss_cls'], expected)
+    assert set(losses) == {'loss_cls'}
+
+
 def test_single_label_head_rejects_multi_label_targets():
     head = I3DHead(num_classes=3, in_channels=4)
     with pytest.raises(ValueError, match='set multi_class=True'):
         head.loss(torch.randn(1, 4, 1, 1, 1),
                   samples([torch.tensor([1., 0., 1.])]))
+    with pytest.raises(ValueError, match=r'no soft label \(float \[3\]'):
+        head.loss(torch.randn(1, 4, 1, 1, 1),
+                  samples([torch.tensor([0.5, 0.5])]))
 
 
 def test_predict_sets_scores_and_labels():

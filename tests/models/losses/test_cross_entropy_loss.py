@@ -31,6 +31,8 @@ def test_soft_labels():
     target = torch.softmax(torch.randn(3, 4), 1)
     expected = -(target * scores.log_softmax(1)).sum(1).mean()
     torch.testing.assert_close(CrossEntropyLoss()(scores, target), expected)
+    torch.testing.assert_close(
+        CrossEntropyLoss(loss_weight=0.25)(scores, target), 0.25 * expected)
     w = torch.tensor([1., 0., 2., 1.])
     expected = -(target * w * scores.log_softmax(1)).sum() / (target * w).sum()
     torch.testing.assert_close(

@@ -127,3 +127,15 @@ def test_argument_and_input_errors():
         backbone=dict(type='ResNet3d', depth=18, base_channels=4)))
     with pytest.raises(RuntimeError, match="mode 'loss' needs a cls_head"):
         headless(torch.zeros(1, 1, 3, 4, 32, 32), [], mode='loss')
+
+
+def test_blending_must_match_the_head_classes():
+    pre = dict(type='ActionDataPreprocessor', mean=MEAN, std=STD,
+               blending=dict(type='CutmixBlending', num_classes=4))
+    with pytest.raises(ValueError, match=r'model.data_preprocessor.blending.'
+                       r'num_classes \(4\) differs from model.cls_head.'
+                       r'num_classes \(5\)'):
+        tiny_recognizer(data_preprocessor=pre)
+    pre['blending']['num_classes'] = 5
+    model = tiny_recognizer(data_preprocessor=pre)
+    assert model.data_preprocessor.blending.num_classes == 5

@@ -1,6 +1,6 @@
 """Class activation maps over video frames: colour them (OpenCV's JET
 colormap), blend them over the frames, write a GIF (Pillow) or an MP4
-(``cv2.VideoWriter``) atomically."""
+(:class:`~mmvid.visualization.video_io.VideoWriter`) atomically."""
 import contextlib
 import os
 import os.path as osp
@@ -12,6 +12,7 @@ import torch
 from PIL import Image
 
 from mmvid.checkpoint.durable import commit_partial
+from .video_io import VideoWriter
 
 VIDEO_SUFFIXES = ('.gif', '.mp4')
 
@@ -65,16 +66,9 @@ def _write_gif(path: str, frames: Sequence[np.ndarray], fps: float) -> None:
 
 def _write_mp4(path: str, frames: Sequence[np.ndarray], fps: float) -> None:
     height, width = frames[0].shape[:2]
-    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), fps,
-                             (width, height))
-    if not writer.isOpened():
-        raise RuntimeError(f'cv2.VideoWriter cannot write {path} (mp4v); '
-                           'write a .gif instead')
-    try:
+    with VideoWriter(path, fps, (width, height)) as writer:
         for frame in frames:
-            writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
-    finally:
-        writer.release()
+            writer.write(frame)
 
 
 def write_video(path: str, frames: np.ndarray, fps: float = 8.0) -> None:

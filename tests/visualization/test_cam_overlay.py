@@ -9,8 +9,8 @@ import pytest
 import torch
 from PIL import Image
 
-from mmvid.apis import cam_overlay
-from mmvid.apis.cam_overlay import overlay_cam, write_video
+from mmvid.visualization import video_io
+from mmvid.visualization.cam_overlay import overlay_cam, write_video
 
 # JET (OpenCV) in RGB at levels 0, 128 and 255: dark blue, green, dark red
 JET_0, JET_128, JET_255 = (0, 0, 128), (130, 255, 126), (128, 0, 0)
@@ -101,8 +101,8 @@ def test_write_refusals_leave_nothing(tmp_path, monkeypatch):
         def isOpened(self):
             return False
 
-    monkeypatch.setattr(cam_overlay.cv2, 'VideoWriter', ClosedWriter)
-    with pytest.raises(RuntimeError, match=r'cv2.VideoWriter cannot write '
-                       r'.*\.cam\.partial\.mp4 \(mp4v\); write a \.gif'):
+    monkeypatch.setattr(video_io.cv2, 'VideoWriter', ClosedWriter)
+    with pytest.raises(RuntimeError, match=r"OpenCV cannot encode 'mp4v' "
+                       r'into .*\.cam\.partial\.mp4'):
         write_video(str(tmp_path / 'cam.mp4'), frames)
     assert os.listdir(tmp_path) == []
