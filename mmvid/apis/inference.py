@@ -255,6 +255,24 @@ def inference_recognizer(
         The ``ActionDataSample`` with ``pred_score`` (view-averaged, ``[K]``)
         and ``pred_label``.
     """
+    data = prepare_test_inputs(model, video, test_pipeline, filename_tmpl)
+    model.eval()
+    with torch.no_grad():
+        return model.test_step(pseudo_collate([data]))[0]
+
+
+def prepare_test_inputs(
+        model: nn.Module,
+        video: Union[str, Path, dict, np.ndarray, list],
+        test_pipeline: Optional[Sequence[Union[dict, Callable]]] = None,
+        filename_tmpl: str = 'img_{:05}.jpg') -> dict:
+    """One video through the test pipeline, as :func:`inference_recognizer`
+    runs it (arguments alike).
+
+    Returns:
+        The pipeline's packed sample: ``inputs`` (uint8 ``[views, C, T, H,
+        W]`` for a 3D config) and ``data_samples``.
+    """
     from mmvid.utils import register_all_modules
     register_all_modules()
     if test_pipeline is None:
@@ -273,9 +291,7 @@ def inference_recognizer(
     data = pipeline(sample)
     if data is None:
         raise RuntimeError('the test pipeline dropped the sample')
-    model.eval()
-    with torch.no_grad():
-        return model.test_step(pseudo_collate([data]))[0]
+    return data
 
 
 def top_k_classes(data_sample: ActionDataSample, k: int = 5,
