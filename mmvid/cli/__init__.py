@@ -1,4 +1,4 @@
 """The command-line layer: flags and config plumbing shared by the tools,
-and the tools' own code (``mmvid.cli.train``, ``.test``, ``.benchmark``)
-behind ``tools/*.py`` and the console commands ``mmvid``, ``mmvid-train``,
-``mmvid-test`` and ``mmvid-benchmark``."""
+and the tools' own code (``mmvid.cli.train``, ``.test``, ``.benchmark``,
+``.extract_features``) behind ``tools/*.py`` and the console commands
+``mmvid``, ``mmvid-train``, ``mmvid-test`` and ``mmvid-benchmark``."""
