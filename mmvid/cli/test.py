@@ -5,6 +5,7 @@ Examples:
     python tools/test.py CONFIG CKPT --eval mean_average_precision       # multi-label
     python tools/test.py CONFIG CKPT --out scores.pkl --average-clips score
     python tools/test.py CONFIG CKPT --eval top_k_accuracy --dump results.pkl
+    python tools/test.py CONFIG CKPT --dump results.pkl --dump-features  # + pooled features
     python tools/test.py CONFIG CKPT --eval top_k_accuracy --fast   # fastest measured settings
     python tools/test.py CONFIG CKPT --eval top_k_accuracy --fast --compile
     python tools/test.py CONFIG i3d.onnx --backend onnxruntime --eval top_k_accuracy
@@ -50,6 +51,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         'class names for tools/analysis/eval_metric.py, '
                         'report_accuracy.py and confusion_matrix.py (an '
                         '.npz archive whatever the name)')
+    parser.add_argument('--dump-features', action='store_true',
+                        help="also store each video's backbone features "
+                        '(pooled, averaged over its views) in the --dump '
+                        "file, under 'features'")
     parser.add_argument('--average-clips', choices=('prob', 'score', 'none'),
                         help='how the views of a video are averaged')
     parser.add_argument('--non-strict', action='store_true',
@@ -83,6 +88,9 @@ def build_evaluator(cfg, args: argparse.Namespace) -> None:
         if args.average_clips == 'none' and getattr(args, flag):
             raise ValueError(f'--{flag} needs one score per video: use '
                              '--average-clips prob or score (or only --out)')
+    if args.dump_features and not args.dump:
+        raise ValueError('--dump-features stores features in the --dump '
+                         'file: pass --dump FILE too')
     metrics = []
     if args.eval:
         metrics.append(dict(type='AccMetric', metric_list=args.eval))
@@ -93,7 +101,11 @@ def build_evaluator(cfg, args: argparse.Namespace) -> None:
         metrics.append(dict(type='DumpScores', out_file=args.out))
     if args.dump:
         metrics.append(dict(type='DumpPredictions', out_file=args.dump,
-                            config=args.config))
+                            config=args.config,
+                            with_features=args.dump_features))
+    if args.dump_features:  # the model stores them beside the scores
+        cfg.model.test_cfg = dict(cfg.model.get('test_cfg') or {},
+                                  with_features=True)
     cfg.test_evaluator = metrics
 
 

@@ -10,7 +10,11 @@ refused. Keys:
   that could not be read);
 * ``labels``: int64 ``[N]`` class indices;
 * ``classes``: str ``[C]`` class names, or absent (``None`` when loaded);
-* ``config``: str, the config file of the run.
+* ``config``: str, the config file of the run;
+* ``features``: float32 ``[N, D]``, each video's backbone features pooled
+  over time and space and averaged over its views (NaN rows for videos
+  that could not be read), or absent (``None`` when loaded): written by
+  ``tools/test.py --dump FILE --dump-features``.
 """
 import os
 import os.path as osp
@@ -19,21 +23,25 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-KEYS = ('video_ids', 'scores', 'labels', 'classes', 'config')
+KEYS = ('video_ids', 'scores', 'labels', 'classes', 'config', 'features')
+OPTIONAL_KEYS = ('classes', 'features')
 
 
 def save_dump(path: str, video_ids: Sequence[str], scores: np.ndarray,
               labels: Sequence[int], classes: Optional[Sequence[str]],
-              config: str) -> None:
-    """Write a dump atomically (a partial file renamed over ``path``)."""
+              config: str, features: Optional[np.ndarray] = None) -> None:
+    """Write a dump atomically (a partial file renamed over ``path``);
+    ``features`` ``[N, D]`` only when given."""
     dump = check_dump(dict(video_ids=list(video_ids), scores=scores,
-                           labels=labels, classes=classes, config=config),
-                      path)
+                           labels=labels, classes=classes, config=config,
+                           features=features), path)
     arrays = dict(video_ids=np.asarray(dump['video_ids'], dtype=str),
                   scores=dump['scores'], labels=dump['labels'],
                   config=np.asarray(dump['config'], dtype=str))
     if dump['classes'] is not None:
         arrays['classes'] = np.asarray(dump['classes'], dtype=str)
+    if dump['features'] is not None:
+        arrays['features'] = dump['features']
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     partial = f'{path}.partial'
     with open(partial, 'wb') as f:  # a file object: no '.npz' is appended
@@ -43,7 +51,8 @@ def save_dump(path: str, video_ids: Sequence[str], scores: np.ndarray,
 
 def load_dump(path: str) -> dict:
     """Read a dump (no code executed): a dict of ``KEYS``, ``video_ids`` and
-    ``classes`` (or None) as lists of str, ``config`` a str.
+    ``classes`` (or None) as lists of str, ``config`` a str, ``features``
+    float32 ``[N, D]`` or None.
 
     Raises:
         ValueError: naming ``path``: not an ``.npz`` dump (a pickle is
@@ -58,7 +67,7 @@ def load_dump(path: str) -> dict:
             arrays = {key: npz[key] for key in npz.files}
     except ValueError as e:  # an object array: would need pickle
         raise ValueError(f'{path}: refused, {e}') from None
-    missing = [k for k in KEYS if k != 'classes' and k not in arrays]
+    missing = [k for k in KEYS if k not in OPTIONAL_KEYS and k not in arrays]
     if missing:
         raise ValueError(f'{path}: not a prediction dump, missing {missing}')
     classes = arrays.get('classes')
@@ -66,12 +75,15 @@ def load_dump(path: str) -> dict:
         video_ids=arrays['video_ids'].tolist(), scores=arrays['scores'],
         labels=arrays['labels'],
         classes=None if classes is None else classes.tolist(),
-        config=str(arrays['config'])), path)
+        config=str(arrays['config']), features=arrays.get('features')),
+        path)
 
 
 def check_dump(dump: dict, path: str) -> dict:
-    """``dump`` with ``scores`` float32 ``[N, C]`` and ``labels`` int64
-    ``[N]`` in ``[0, C)``; raises ValueError naming ``path`` and the key."""
+    """``dump`` with ``scores`` float32 ``[N, C]``, ``labels`` int64
+    ``[N]`` in ``[0, C)`` and ``features`` float32 ``[N, D]`` (or None: also
+    when the key is absent); raises ValueError naming ``path`` and the
+    key."""
     scores = np.asarray(dump['scores'])
     if scores.ndim != 2 or not np.issubdtype(scores.dtype, np.floating):
         raise ValueError(f'{path}: scores must be a float array [N, C], got '
@@ -92,6 +104,16 @@ def check_dump(dump: dict, path: str) -> dict:
     if classes is not None and len(classes) != scores.shape[1]:
         raise ValueError(f'{path}: {len(classes)} classes for '
                          f'{scores.shape[1]} score columns')
+    features = dump.get('features')
+    if features is not None:
+        features = np.asarray(features)
+        if features.ndim != 2 or features.shape[0] != scores.shape[0] or \
+                not np.issubdtype(features.dtype, np.floating):
+            raise ValueError(f'{path}: features must be a float array '
+                             f'[{scores.shape[0]}, D] (one row per video), '
+                             f'got {features.dtype} {features.shape}')
+        features = features.astype(np.float32)
     return dict(dump, scores=scores.astype(np.float32),
                 labels=labels.astype(np.int64),
-                classes=None if classes is None else list(classes))
+                classes=None if classes is None else list(classes),
+                features=features)

@@ -81,3 +81,30 @@ def test_save_checks_shapes_naming_the_file(tmp_path, ids, scores, labels,
     with pytest.raises(ValueError, match='bad.npz: ' + match):
         save_dump(str(path), ids, scores, labels, classes, '')
     assert not path.exists()
+
+
+def test_features_round_trip_as_float32_and_may_be_absent(tmp_path):
+    path = str(tmp_path / 'f.npz')
+    features = np.arange(8, dtype=np.float64).reshape(2, 4) / 3
+    save_dump(path, ['a', 'b'], SCORES, [1, 0], None, '', features)
+    with np.load(path, allow_pickle=False) as npz:
+        assert sorted(npz.files) == ['config', 'features', 'labels',
+                                     'scores', 'video_ids']
+    dump = load_dump(path)
+    assert dump['features'].dtype == np.float32
+    np.testing.assert_array_equal(dump['features'],
+                                  features.astype(np.float32))
+    save_dump(path, ['a', 'b'], SCORES, [1, 0], None, '')
+    assert load_dump(path)['features'] is None
+
+
+@pytest.mark.parametrize('features', [
+    np.zeros((3, 4), np.float32), np.zeros(2, np.float32),
+    np.zeros((2, 4), np.int64)])
+def test_features_need_one_float_row_per_video(tmp_path, features):
+    path = tmp_path / 'bad.npz'
+    with pytest.raises(ValueError, match=r'bad.npz: features must be a float '
+                       r'array \[2, D\] \(one row per video\), got '
+                       f'{features.dtype}'):
+        save_dump(str(path), ['a', 'b'], SCORES, [1, 0], None, '', features)
+    assert not path.exists()

@@ -12,7 +12,8 @@ from mmvid.registry import MODELS
 from mmvid.structures import ActionDataSample
 from ..utils import to_channels_last
 
-TEST_CFG_KEYS = ('average_clips', 'max_testing_views', 'feature_extraction')
+TEST_CFG_KEYS = ('average_clips', 'max_testing_views', 'feature_extraction',
+                 'with_features')
 MODES = ('tensor', 'loss', 'predict')
 MEMORY_FORMATS = ('auto', 'channels_last_3d', 'contiguous')
 
@@ -46,7 +47,9 @@ class Recognizer3D(BaseModel):
             ``'score'`` or None), ``max_testing_views`` (run the backbone on
             at most this many views at a time), ``feature_extraction``
             (``predict`` stores view-averaged pooled features in
-            ``data_sample.feature`` instead of scores).
+            ``data_sample.feature`` instead of scores), ``with_features``
+            (``predict`` stores them beside the scores, for
+            ``tools/test.py --dump-features``).
         data_preprocessor: Config or module; default
             ``ActionDataPreprocessor()`` (no normalisation).
         memory_format: Layout of the backbone's weights and inputs:
@@ -158,6 +161,8 @@ class Recognizer3D(BaseModel):
         feats = self.extract_feat(inputs, test_mode=True)
         if self.test_cfg.get('feature_extraction'):
             return self._store_features(feats, data_samples)
+        if self.test_cfg.get('with_features'):
+            self._store_features(feats, data_samples)
         if 'average_clips' in self.test_cfg:
             return self.cls_head.predict(feats, data_samples,
                                          self.test_cfg['average_clips'])

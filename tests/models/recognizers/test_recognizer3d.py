@@ -82,6 +82,22 @@ def test_feature_extraction_and_tensor_mode():
     assert 'pred_score' not in out[0]
 
 
+def test_with_features_stores_features_beside_the_scores():
+    data = batch()
+    plain = tiny_recognizer().eval()
+    both = tiny_recognizer(test_cfg=dict(with_features=True)).eval()
+    both.load_state_dict(plain.state_dict())
+    features = tiny_recognizer(test_cfg=dict(feature_extraction=True)).eval()
+    features.load_state_dict(plain.state_dict())
+    out, scores = both.test_step(data), plain.test_step(data)
+    feats = features.test_step(data)
+    for got, score, feat in zip(out, scores, feats):
+        torch.testing.assert_close(got.pred_score, score.pred_score)
+        torch.testing.assert_close(got.feature, feat.feature)
+        assert got.feature.shape == (32, )
+    assert 'feature' not in scores[0]
+
+
 def test_train_step_updates_weights_and_logs():
     model = tiny_recognizer().train()
     optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
