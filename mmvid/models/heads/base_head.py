@@ -62,8 +62,11 @@ def set_predictions(cls_scores: torch.Tensor,
 
 def top_k_hits(cls_scores: torch.Tensor, labels: torch.Tensor,
                topk: Sequence[int]) -> Dict[str, torch.Tensor]:
-    """Batch top-k accuracy (for the training log): ``{'top1_acc': ...}``."""
-    ranked = cls_scores.detach().topk(max(topk), dim=1).indices
+    """Batch top-k accuracy (for the training log): ``{'top1_acc': ...}``
+    from scores ``[B, C]`` and labels ``[B]``; a ``k`` above ``C`` is not
+    logged (top-5 of 4 classes says nothing)."""
+    ranked = cls_scores.detach().topk(
+        min(max(topk), cls_scores.shape[1]), dim=1).indices
     hits = ranked == labels[:, None]
     return {
         f'top{k}_acc': hits[:, :k].any(1).float().mean()

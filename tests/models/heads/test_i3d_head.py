@@ -69,6 +69,19 @@ def test_loss_with_top_k_and_label_smoothing():
     torch.testing.assert_close(losses['top5_acc'], top5)
 
 
+def test_loss_with_fewer_classes_than_the_largest_k():
+    """The default top-5 on a 4-class head: top-1 logged, top-5 left out
+    (it used to stop training: ``topk(5)`` of 4 scores)."""
+    head = I3DHead(num_classes=4, in_channels=4, dropout_ratio=0.0)
+    assert head.topk == (1, 5)
+    feats = torch.randn(3, 4, 1, 2, 2)
+    labels = torch.tensor([0, 3, 2])
+    losses = head.loss(feats, samples(labels.tolist()))
+    assert 'top5_acc' not in losses
+    top1 = (head(feats).argmax(1) == labels).float().mean()
+    torch.testing.assert_close(losses['top1_acc'], top1)
+
+
 def test_multi_label_loss_uses_targets_as_given():
     head = I3DHead(num_classes=3, in_channels=4, dropout_ratio=0.0,
                    multi_class=True, loss_cls=dict(type='BCELossWithLogits'))
