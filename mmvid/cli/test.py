@@ -71,10 +71,12 @@ def parse_args(argv=None) -> argparse.Namespace:
             ('--non-strict', args.non_strict), ('--fast', args.fast),
             ('--amp', args.amp), ('--channels-last', args.channels_last),
             ('--fuse-conv-bn', args.fuse_conv_bn),
-            ('--compile', args.compile)) if on]
+            ('--compile', args.compile),
+            ('--dump-features', args.dump_features)) if on]
         if given:
             parser.error(f'{", ".join(given)}: torch-model options; they do '
-                         'not apply to an exported model (--backend)')
+                         'not apply to an exported model (--backend; it '
+                         'gives scores only, no features)')
         if args.launcher != 'none':  # DDP wraps torch parameters
             parser.error('--backend runs in one process: drop --launcher '
                          f'{args.launcher}')

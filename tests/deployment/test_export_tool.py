@@ -98,13 +98,18 @@ def test_test_tool_refuses_torch_flags(exported, capsys):
         test_cli.parse_args([DEMO_CONFIG, exported['onnx'], '--backend',
                              'onnxruntime', '--fast', '--non-strict'])
     assert '--non-strict, --fast: torch-model options; they do not apply ' \
-        'to an exported model (--backend)' in capsys.readouterr().err
+        'to an exported model (--backend; it gives scores only, no ' \
+        'features)' in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        test_cli.parse_args([DEMO_CONFIG, exported['onnx'], '--backend',
+                             'onnxruntime', '--dump', 'd.npz',
+                             '--dump-features'])
+    assert '--dump-features: torch-model options' in capsys.readouterr().err
     with pytest.raises(SystemExit):
         test_cli.parse_args([DEMO_CONFIG, exported['onnx'], '--backend',
                              'onnxruntime', '--launcher', 'pytorch'])
     assert '--backend runs in one process: drop --launcher pytorch' in \
         capsys.readouterr().err
-
 
 
 def test_core_imports_no_deploy_library():
