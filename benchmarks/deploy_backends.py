@@ -44,6 +44,7 @@ import torch
 from mmvid.analysis.machine import cpu_name
 from mmvid.deployment import (FORMAT_BACKEND, FORMATS, ScoresModel,
                               export_model, load_exported, require)
+from mmvid.deployment.backends import openvino_core
 from mmvid.deployment.check import compare_scores
 from mmvid.apis.fast_path import (FastPath, apply_fast_path, best_fast_path,
                                   native_bf16)
@@ -78,8 +79,8 @@ def mmvid_variants(config: str, native: bool
 def openvino_bf16(path: str, x: torch.Tensor) -> Callable[[], np.ndarray]:
     """The OpenVINO file compiled with the bf16 precision hint (the
     library's runner computes in f32)."""
-    ov = require('openvino', 'the openvino bf16 row')
-    compiled = ov.Core().compile_model(path, 'CPU', {
+    require('openvino', 'the openvino bf16 row')
+    compiled = openvino_core().compile_model(path, 'CPU', {
         'INFERENCE_PRECISION_HINT': 'bf16', 'PERFORMANCE_HINT': 'LATENCY',
         'INFERENCE_NUM_THREADS': torch.get_num_threads()})
     return lambda: compiled(x.numpy())[0]

@@ -1,6 +1,7 @@
 """Running an exported file: one runner per backend, all with the same
 face (clip tensor in, scores tensor out) and the input shape and dtype
 the file accepts."""
+import functools
 import json
 import os.path as osp
 from typing import Callable, Dict, List, Optional
@@ -101,9 +102,18 @@ def _onnxruntime(path: str) -> ExportedRunner:
         shape, ONNX_TYPES[clip.type])
 
 
+@functools.lru_cache(maxsize=None)
+def openvino_core():
+    """The process's one ``openvino.Core``: every OpenVINO file is read and
+    compiled by it. A second ``Core`` in the same process (a test session
+    that runs several files, a benchmark beside the tool's check) can
+    leave memory corrupted, and the process dies of a segmentation fault
+    later, in torch code (seen with openvino 2026.4)."""
+    return require('openvino', 'the openvino backend').Core()
+
+
 def _openvino(path: str) -> ExportedRunner:
-    ov = require('openvino', 'the openvino backend')
-    core = ov.Core()
+    core = openvino_core()
     model = core.read_model(path)
     port = model.inputs[0]
     shape = [d.get_length() if d.is_static else None
