@@ -113,6 +113,7 @@ def openvino_core():
 
 
 def _openvino(path: str) -> ExportedRunner:
+    require('openvino', 'the openvino backend')  # each time: a clear error
     core = openvino_core()
     model = core.read_model(path)
     port = model.inputs[0]
