@@ -35,3 +35,15 @@ def randomize_bns(model: nn.Module) -> nn.Module:
         if isinstance(module, nn.modules.batchnorm._BatchNorm):
             random_bn(module)
     return model.eval()
+
+
+def tiny_video_set(root, num_classes: int = 2):
+    """A synthetic set of 8-frame 32x24 videos, one train and one val video
+    per class, without rawframes, under ``root`` (what the inference, demo
+    and export tests run on). Returns ``root``."""
+    from mmvid.data_preparation import generate_synthetic_dataset
+    generate_synthetic_dataset(
+        str(root), num_classes=num_classes, videos_per_class_train=1,
+        videos_per_class_val=1, num_frames=8, size=(32, 24),
+        write_rawframes=False, progress=False)
+    return root

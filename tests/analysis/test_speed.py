@@ -9,10 +9,9 @@ from mmvid.analysis import speed
 from mmvid.analysis.speed import BenchmarkResult, run_benchmark
 from mmvid.apis import fast_path, load_config
 from mmvid.apis.fast_path import FastPath, describe_fast_path
-from mmvid.data_preparation import generate_synthetic_dataset
 from mmvid.models.recognizers.recognizer3d import resolve_memory_format
 from mmvid.registry import MODELS
-from tests.helpers import randomize_bns
+from tests.helpers import randomize_bns, tiny_video_set
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO_CONFIG = osp.join(
@@ -24,10 +23,7 @@ DEMO_CONFIG = osp.join(
 def tiny(tmp_path_factory):
     """Two val videos and a demo-model checkpoint with random BN stats."""
     root = tmp_path_factory.mktemp('bench') / 'syn'
-    generate_synthetic_dataset(
-        str(root), num_classes=2, videos_per_class_train=1,
-        videos_per_class_val=1, num_frames=8, size=(32, 24),
-        write_rawframes=False, progress=False)
+    tiny_video_set(root)
     torch.manual_seed(3)
     model = randomize_bns(MODELS.build(load_config(DEMO_CONFIG).model))
     ckpt = root.parent / 'demo_random.pth'

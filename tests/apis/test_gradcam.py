@@ -14,10 +14,10 @@ from mmvid.apis import init_recognizer
 from mmvid.apis.gradcam import (cam_from_activation, default_target_layer,
                                 grad_cam, gradcam_video, resolve_target_class)
 from mmvid.apis.inference import prepare_test_inputs
-from mmvid.data_preparation import generate_synthetic_dataset
 from mmvid.registry import MODELS
 from mmvid.utils import register_all_modules
-from tests.helpers import REPO, model_config, randomize_bns
+from tests.helpers import (REPO, model_config, randomize_bns,
+                           tiny_video_set)
 
 DEMO_CONFIG = osp.join(
     REPO, 'configs', 'recognition', 'i3d',
@@ -30,10 +30,7 @@ def setup(tmp_path_factory):
     """The demo model (random weights, spread batch norms), one tiny
     synthetic video and its packed test-pipeline sample."""
     root = tmp_path_factory.mktemp('gradcam') / 'syn'
-    generate_synthetic_dataset(
-        str(root), num_classes=2, videos_per_class_train=1,
-        videos_per_class_val=1, num_frames=8, size=(32, 24),
-        write_rawframes=False, progress=False)
+    tiny_video_set(root)
     torch.manual_seed(3)
     model = randomize_bns(init_recognizer(DEMO_CONFIG))
     video = next((root / 'videos' / 'val').glob('*/0000.mp4'))

@@ -7,10 +7,10 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mmvid.data_preparation import generate_synthetic_dataset
 from mmvid.deployment import FORMATS, ScoresModel, export_model
 from mmvid.registry import DATASETS, MODELS
 from mmvid.utils import register_all_modules
+from tests.helpers import tiny_video_set
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO_CONFIG = osp.join(REPO, 'configs', 'recognition', 'i3d',
@@ -38,10 +38,7 @@ def demo(tmp_path_factory):
     model (contiguous weights), a checkpoint of it and the test dataset."""
     tmp = tmp_path_factory.mktemp('deploy')
     root = tmp / 'syn'
-    generate_synthetic_dataset(
-        str(root), num_classes=3, videos_per_class_train=1,
-        videos_per_class_val=1, num_frames=8, size=(32, 24),
-        write_rawframes=False, progress=False)
+    tiny_video_set(root, num_classes=3)
     register_all_modules()
     cfg = Config.fromfile(DEMO_CONFIG)
     cfg.model.memory_format = 'contiguous'

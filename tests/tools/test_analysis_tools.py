@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from mmvid.models.recognizers.recognizer3d import resolve_memory_format
-from mmvid.data_preparation import generate_synthetic_dataset
+from tests.helpers import tiny_video_set
 from tests.analysis.test_log_analysis import (EPOCHS, INTERVAL, ITERS_PER_EPOCH,
                                            demo_log_records, write_log)
 
@@ -40,10 +40,7 @@ def png_size(path):
 
 def test_benchmark_cli_on_the_demo_config(tmp_path):
     root = tmp_path / 'syn'
-    generate_synthetic_dataset(
-        str(root), num_classes=2, videos_per_class_train=1,
-        videos_per_class_val=1, num_frames=8, size=(32, 24),
-        write_rawframes=False, progress=False)
+    tiny_video_set(root)
     out = tmp_path / 'bench.json'
     done = run_tool(
         'benchmark.py', DEMO_CONFIG, '--num-videos', 1, '--warmup', 1,

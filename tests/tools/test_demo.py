@@ -27,6 +27,7 @@ from mmvid.apis import (fast_path, inference_recognizer, init_recognizer,
 from mmvid.utils import register_all_modules
 from mmvid.visualization import (Segment, draw_labels, label_lines,
                                  labelled_video, segment_at)
+from tests.helpers import tiny_video_set
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO_CONFIG = osp.join(
@@ -40,10 +41,7 @@ def demo_setup(tmp_path_factory):
     label map, one val video and that video's scores from test_step."""
     tmp_path = tmp_path_factory.mktemp('demo')
     root = tmp_path / 'syn'
-    generate_synthetic_dataset(
-        str(root), num_classes=2, videos_per_class_train=1,
-        videos_per_class_val=1, num_frames=8, size=(32, 24),
-        write_rawframes=False, progress=False)
+    tiny_video_set(root)
     register_all_modules()
     cfg = Config.fromfile(DEMO_CONFIG)
     torch.manual_seed(7)

@@ -13,8 +13,7 @@ from PIL import Image
 from mmvid.apis import init_recognizer
 from mmvid.visualization.cam_overlay import overlay_cam
 from mmvid.apis.gradcam import gradcam_video
-from mmvid.data_preparation import generate_synthetic_dataset
-from tests.helpers import REPO, randomize_bns
+from tests.helpers import REPO, randomize_bns, tiny_video_set
 
 DEMO_CONFIG = osp.join(
     REPO, 'configs', 'recognition', 'i3d',
@@ -34,10 +33,7 @@ def setup(tmp_path_factory):
     """A random demo-model checkpoint, its label map and a tiny video."""
     tmp_path = tmp_path_factory.mktemp('gradcam_demo')
     root = tmp_path / 'syn'
-    generate_synthetic_dataset(
-        str(root), num_classes=2, videos_per_class_train=1,
-        videos_per_class_val=1, num_frames=8, size=(32, 24),
-        write_rawframes=False, progress=False)
+    tiny_video_set(root)
     torch.manual_seed(11)
     model = randomize_bns(init_recognizer(DEMO_CONFIG))
     ckpt = tmp_path / 'random_demo.pth'
